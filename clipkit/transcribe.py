@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .engines import DEFAULT_ENGINE, EngineOptions, check_engine, load_engine
+from .align import refine_transcript
+from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
 from .errors import ClipkitError, InputError, MediaError, OutputError
-from .ffmpeg import MediaInfo, probe
+from .ffmpeg import MediaInfo, decode_audio, probe
 from .fsutil import atomic_write_text, is_up_to_date
 from .models import LocalModel, resolve_model
 from .subtitles import Profile, render_srt, render_vtt, shape_words
@@ -40,7 +41,10 @@ class TranscribeOptions:
 
     def engine_options(self) -> EngineOptions:
         return EngineOptions(
-            language=self.language, vad=self.vad, beam_size=self.beam_size, compute_type=self.compute_type
+            language=self.language,
+            vad=self.vad,
+            beam_size=self.beam_size,
+            compute_type=self.compute_type,
         )
 
 
@@ -73,10 +77,14 @@ class FileResult:
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:
-    wanted = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in spec.split(",") if f.strip()))
+    wanted = tuple(
+        dict.fromkeys(f.strip().lower().lstrip(".") for f in spec.split(",") if f.strip())
+    )
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown or not wanted:
-        raise InputError(f"unknown format {', '.join(unknown) or spec!r} (choose from {', '.join(FORMATS)})")
+        raise InputError(
+            f"unknown format {', '.join(unknown) or spec!r} (choose from {', '.join(FORMATS)})"
+        )
     return wanted
 
 
@@ -121,10 +129,28 @@ def write_outputs(transcript: Transcript, outputs: Sequence[Path], profile: Prof
         "srt": lambda: render_srt(shape_words(transcript.words, profile)),
         "vtt": lambda: render_vtt(shape_words(transcript.words, profile)),
         "txt": lambda: render_text(transcript),
-        "json": lambda: json.dumps(to_json_dict(transcript, __version__), ensure_ascii=False, indent=2) + "\n",
+        "json": lambda: (
+            json.dumps(to_json_dict(transcript, __version__), ensure_ascii=False, indent=2) + "\n"
+        ),
     }
     for out in outputs:
         atomic_write_text(out, renderers[out.suffix.lstrip(".")]())
+
+
+def transcribe_one(
+    engine: Engine,
+    path: Path,
+    duration_ms: int,
+    outputs: Sequence[Path],
+    profile: Profile,
+    on_progress: Callable[[int], None] | None = None,
+) -> Transcript:
+    """Decode once, transcribe, tighten word timings to the speech, write every output."""
+    audio = decode_audio(path)
+    transcript = engine.transcribe(audio, str(path), duration_ms, on_progress)
+    transcript = refine_transcript(transcript, audio)
+    write_outputs(transcript, outputs, profile)
+    return transcript
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -133,7 +159,9 @@ _worker_engine = None
 _worker_events: queue.Queue | None = None  # type: ignore[type-arg]
 
 
-def _init_worker(engine: str, model: LocalModel | str, threads: int, options: EngineOptions, events) -> None:  # type: ignore[no-untyped-def]
+def _init_worker(
+    engine: str, model: LocalModel | str, threads: int, options: EngineOptions, events
+) -> None:  # type: ignore[no-untyped-def]
     global _worker_engine, _worker_events
     _worker_engine = load_engine(engine, model, threads, options)  # type: ignore[arg-type]
     _worker_events = events
@@ -148,10 +176,16 @@ def _work(
     def progress(ms: int) -> None:
         events.put(Event("progress", path, index, total, done_ms=ms, duration_ms=duration_ms))
 
-    transcript = _worker_engine.transcribe(Path(path), duration_ms, progress)
-    write_outputs(transcript, [Path(o) for o in outputs], profile)
+    transcript = transcribe_one(
+        _worker_engine, Path(path), duration_ms, [Path(o) for o in outputs], profile, progress
+    )
     return FileResult(
-        path, "done", tuple(outputs), duration_ms, language=transcript.language, words=len(transcript.words)
+        path,
+        "done",
+        tuple(outputs),
+        duration_ms,
+        language=transcript.language,
+        words=len(transcript.words),
     )
 
 
@@ -177,7 +211,9 @@ def transcribe_files(
     seen: dict[Path, Path] = {}
     for p, outs in zip(paths, targets, strict=True):
         if outs[0] in seen and seen[outs[0]] != p:
-            raise InputError(f"{p} and {seen[outs[0]]} would write the same outputs; use separate -o folders")
+            raise InputError(
+                f"{p} and {seen[outs[0]]} would write the same outputs; use separate -o folders"
+            )
         seen[outs[0]] = p
 
     model = resolve_model(options.model, options.engine)
@@ -191,7 +227,9 @@ def transcribe_files(
     pending: list[int] = []
     for i, (p, outs) in enumerate(zip(paths, targets, strict=True)):
         json_out = next((o for o in outs if o.suffix == ".json"), None)
-        fresh = is_up_to_date(outs, [p]) and (json_out is None or _settings_match(json_out, options, model_name))
+        fresh = is_up_to_date(outs, [p]) and (
+            json_out is None or _settings_match(json_out, options, model_name)
+        )
         if fresh and not options.force:
             results[i] = FileResult(str(p), "skipped", tuple(map(str, outs)), infos[i].duration_ms)
             emit(Event("skipped", str(p), i + 1, total, outputs=tuple(map(str, outs))))
@@ -223,8 +261,9 @@ def _run_here(  # type: ignore[no-untyped-def]
             emit(Event("progress", path, i + 1, total, done_ms=ms, duration_ms=duration))
 
         try:
-            transcript = engine.transcribe(paths[i], duration, progress)
-            write_outputs(transcript, targets[i], options.profile)
+            transcript = transcribe_one(
+                engine, paths[i], duration, targets[i], options.profile, progress
+            )
         except ClipkitError as exc:
             results[i] = FileResult(path, "failed", (), duration, error=str(exc))
             emit(Event("failed", path, i + 1, total, duration_ms=duration, message=str(exc)))
@@ -233,11 +272,22 @@ def _run_here(  # type: ignore[no-untyped-def]
         results[i] = FileResult(
             path, "done", outs, duration, language=transcript.language, words=len(transcript.words)
         )
-        emit(Event("done", path, i + 1, total, done_ms=duration, duration_ms=duration, outputs=outs))
+        emit(
+            Event("done", path, i + 1, total, done_ms=duration, duration_ms=duration, outputs=outs)
+        )
 
 
 def _run_pool(  # type: ignore[no-untyped-def]
-    paths, infos, targets, pending, workers, threads, model, options: TranscribeOptions, emit, results
+    paths,
+    infos,
+    targets,
+    pending,
+    workers,
+    threads,
+    model,
+    options: TranscribeOptions,
+    emit,
+    results,
 ) -> None:
     total = len(paths)
     # spawn, not fork: engines start native thread pools that do not survive a fork
@@ -267,10 +317,18 @@ def _run_pool(  # type: ignore[no-untyped-def]
                     try:
                         result = fut.result()
                     except ClipkitError as exc:
-                        result = FileResult(str(paths[i]), "failed", (), infos[i].duration_ms, error=str(exc))
-                    except Exception as exc:  # a worker crash is reported per file, not as a traceback
                         result = FileResult(
-                            str(paths[i]), "failed", (), infos[i].duration_ms, error=f"{type(exc).__name__}: {exc}"
+                            str(paths[i]), "failed", (), infos[i].duration_ms, error=str(exc)
+                        )
+                    except (
+                        Exception
+                    ) as exc:  # a worker crash is reported per file, not as a traceback
+                        result = FileResult(
+                            str(paths[i]),
+                            "failed",
+                            (),
+                            infos[i].duration_ms,
+                            error=f"{type(exc).__name__}: {exc}",
                         )
                     results[i] = result
                     kind = "done" if result.status == "done" else "failed"

@@ -41,7 +41,10 @@ SCRIPT = [  # one sentence per entry, so each has a measured start time
     ("Amira", "How did people respond when the council announced the closure?"),
     ("Tom", "At first we were angry."),
     ("Tom", "Then a group of parents started meeting every Thursday."),
-    ("Tom", "They wrote to the council, recorded stories like this one, and raised money together."),
+    (
+        "Tom",
+        "They wrote to the council, recorded stories like this one, and raised money together.",
+    ),
     ("Amira", "And did it work in the end?"),
     ("Tom", "Two years later the centre reopened, run by the people who use it."),
     ("Amira", "What would you say to someone starting a project like that today?"),
@@ -95,7 +98,9 @@ def main() -> int:
         total = t + 2.0
         mix = np.zeros(int(total * RATE) + 1, dtype=np.float32)
         rng = np.random.default_rng(7)
-        mix += rng.normal(0, 30, mix.shape).astype(np.float32)  # faint room tone, not digital silence
+        mix += rng.normal(0, 30, mix.shape).astype(
+            np.float32
+        )  # faint room tone, not digital silence
         for start, audio in pieces:
             at = int(round(start * RATE))
             mix[at : at + len(audio)] += audio
@@ -128,7 +133,8 @@ def main() -> int:
             cwd=font.parent,
         )  # fmt: skip
     (HERE / "conversation.script.json").write_text(
-        json.dumps({"duration": round(total, 3), "sentences": script}, indent=2) + "\n", encoding="utf-8"
+        json.dumps({"duration": round(total, 3), "sentences": script}, indent=2) + "\n",
+        encoding="utf-8",
     )
     (HERE / "conversation.script.txt").write_text(
         "\n".join(f"{s['speaker']}: {s['text']}" for s in script) + "\n", encoding="utf-8"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..transcript import Transcript
 
@@ -30,8 +29,10 @@ class Engine(Protocol):
     model_name: str
 
     def transcribe(
-        self, path: Path, duration_ms: int, on_progress: ProgressCallback | None = None
-    ) -> Transcript: ...
+        self, audio: Any, source: str, duration_ms: int, on_progress: ProgressCallback | None = None
+    ) -> Transcript:
+        """Transcribe 16 kHz mono float32 samples decoded from `source`."""
+        ...
 
 
 def drop_hallucinated(segments: list, options: EngineOptions) -> list:  # type: ignore[type-arg]
@@ -40,7 +41,10 @@ def drop_hallucinated(segments: list, options: EngineOptions) -> list:  # type: 
     one before it word for word (the classic loop on music or noise)."""
     kept = []
     for seg in segments:
-        if seg.no_speech_prob > options.no_speech_threshold and seg.avg_logprob < options.log_prob_threshold:
+        if (
+            seg.no_speech_prob > options.no_speech_threshold
+            and seg.avg_logprob < options.log_prob_threshold
+        ):
             continue
         if kept and seg.text.strip() and seg.text.strip() == kept[-1].text.strip():
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 from ..errors import EngineError
 from ..models import LocalModel, engine_download_failed
@@ -35,12 +35,12 @@ class FasterWhisperEngine:
             raise EngineError(f"could not load model {source}: {exc}") from exc
 
     def transcribe(
-        self, path: Path, duration_ms: int, on_progress: ProgressCallback | None = None
+        self, audio: Any, source: str, duration_ms: int, on_progress: ProgressCallback | None = None
     ) -> Transcript:
         o = self.options
         try:
             raw_segments, info = self.model.transcribe(
-                str(path),
+                audio,
                 language=o.language,
                 beam_size=o.beam_size,
                 word_timestamps=True,
@@ -58,7 +58,7 @@ class FasterWhisperEngine:
                 if on_progress:
                     on_progress(min(seconds_to_ms(seg.end), duration_ms))
         except (RuntimeError, ValueError, OSError) as exc:
-            raise EngineError(f"{path}: faster-whisper failed: {exc}") from exc
+            raise EngineError(f"{source}: faster-whisper failed: {exc}") from exc
         kept = drop_hallucinated(segments, o)
         return Transcript(
             segments=tuple(
@@ -85,5 +85,5 @@ class FasterWhisperEngine:
             duration_ms=duration_ms,
             engine=self.name,
             model=self.model_name,
-            source=str(path),
+            source=source,
         )

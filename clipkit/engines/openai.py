@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from ..errors import EngineError
-from ..ffmpeg import decode_audio
 from ..models import LocalModel, engine_download_failed
 from ..subtitles import Word
 from ..timecode import seconds_to_ms
@@ -84,12 +82,11 @@ class OpenAIWhisperEngine:
             raise EngineError(f"could not load model {model.path}: {exc}") from exc
 
     def transcribe(
-        self, path: Path, duration_ms: int, on_progress: ProgressCallback | None = None
+        self, audio: Any, source: str, duration_ms: int, on_progress: ProgressCallback | None = None
     ) -> Transcript:
         import whisper
 
         o = self.options
-        audio = decode_audio(path)
         module = sys.modules["whisper.transcribe"]
         original = module.tqdm
         module.tqdm = SimpleNamespace(tqdm=_Progress)
@@ -114,7 +111,7 @@ class OpenAIWhisperEngine:
                     hallucination_silence_threshold=o.hallucination_silence_threshold,
                 )
         except (RuntimeError, ValueError) as exc:
-            raise EngineError(f"{path}: openai-whisper failed: {exc}") from exc
+            raise EngineError(f"{source}: openai-whisper failed: {exc}") from exc
         finally:
             module.tqdm = original
             _Progress.callback = None
@@ -145,5 +142,5 @@ class OpenAIWhisperEngine:
             duration_ms=duration_ms,
             engine=self.name,
             model=self.model_name,
-            source=str(path),
+            source=source,
         )

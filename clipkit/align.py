@@ -1,0 +1,98 @@
+"""Word-timing refinement against the audio's energy.
+
+Whisper's word timestamps often start a word early after a pause (the word absorbs the silence
+before it, or the tail of the previous sentence) and end it late. That makes cues appear before
+anyone speaks. Each word is trimmed to the stretch of speech around its loudest frame; words with
+no frame loud enough to be speech keep their times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .subtitles import Word
+from .transcript import Transcript
+
+FRAME_MS = 10
+LEAD_MS = 40  # keep a little of the attack before the first loud frame
+TAIL_MS = 60
+PAUSE_FRAMES = 15  # 150 ms of quiet: a pause, not a stop consonant
+
+
+def frame_levels_db(audio: Any, sample_rate: int = 16000) -> Any:
+    """RMS level in dBFS of each 10 ms frame."""
+    import numpy as np
+
+    hop = sample_rate * FRAME_MS // 1000
+    count = len(audio) // hop
+    if count == 0:
+        return np.zeros(0, dtype=np.float32)
+    frames = np.asarray(audio[: count * hop], dtype=np.float32).reshape(count, hop)
+    rms = np.sqrt(np.mean(frames * frames, axis=1) + 1e-12)
+    return 20 * np.log10(rms)
+
+
+def speech_threshold_db(levels: Any) -> float | None:
+    """A level between the noise floor and typical speech; None when the audio is flat."""
+    import numpy as np
+
+    if len(levels) < 50:
+        return None
+    floor, loud = np.percentile(levels, 10), np.percentile(levels, 95)
+    if loud - floor < 15:  # no clear speech/noise contrast: leave timings alone
+        return None
+    return float(floor + 0.3 * (loud - floor))
+
+
+def refine_words(words: tuple[Word, ...], levels: Any, threshold: float) -> tuple[Word, ...]:
+    """Trim each word to the run of speech around its loudest frame.
+
+    Walking out from the loudest frame, a quiet run of PAUSE_FRAMES or more marks the edge of
+    the word; shorter dips (stop consonants) are part of it. Sound from a neighbouring word that
+    Whisper lumped in (the tail of the previous sentence, say) is left outside.
+    """
+    import numpy as np
+
+    out = []
+    for w in words:
+        a, b = w.start // FRAME_MS, max(w.end // FRAME_MS, w.start // FRAME_MS + 1)
+        span = levels[a:b]
+        if len(span) == 0 or span.max() < threshold:
+            out.append(w)
+            continue
+        loud = span >= threshold
+        peak = int(np.argmax(span))
+        first = last = peak
+        quiet = 0
+        for k in range(peak - 1, -1, -1):
+            quiet = 0 if loud[k] else quiet + 1
+            if quiet >= PAUSE_FRAMES:
+                break
+            if loud[k]:
+                first = k
+        quiet = 0
+        for k in range(peak + 1, len(span)):
+            quiet = 0 if loud[k] else quiet + 1
+            if quiet >= PAUSE_FRAMES:
+                break
+            if loud[k]:
+                last = k
+        start = max(w.start, (a + first) * FRAME_MS - LEAD_MS)
+        end = min(w.end, (a + last + 1) * FRAME_MS + TAIL_MS)
+        out.append(replace(w, start=start, end=max(end, start + FRAME_MS)))
+    return tuple(out)
+
+
+def refine_transcript(transcript: Transcript, audio: Any, sample_rate: int = 16000) -> Transcript:
+    levels = frame_levels_db(audio, sample_rate)
+    threshold = speech_threshold_db(levels)
+    if threshold is None:
+        return transcript
+    segments = []
+    for seg in transcript.segments:
+        words = refine_words(seg.words, levels, threshold)
+        if words:
+            seg = replace(seg, words=words, start=words[0].start, end=words[-1].end)
+        segments.append(seg)
+    return replace(transcript, segments=tuple(segments))
