@@ -45,39 +45,37 @@ def speech_threshold_db(levels: Any) -> float | None:
     return float(floor + 0.3 * (loud - floor))
 
 
-def refine_words(words: tuple[Word, ...], levels: Any, threshold: float) -> tuple[Word, ...]:
-    """Trim each word to the run of speech around its loudest frame.
-
-    Walking out from the loudest frame, a quiet run of PAUSE_FRAMES or more marks the edge of
-    the word; shorter dips (stop consonants) are part of it. Sound from a neighbouring word that
-    Whisper lumped in (the tail of the previous sentence, say) is left outside.
-    """
+def speech_runs(loud: Any) -> list[tuple[int, int]]:
+    """Runs of loud frames as [first, last] pairs, joined across dips shorter than a pause."""
     import numpy as np
 
+    runs: list[tuple[int, int]] = []
+    for k in np.flatnonzero(loud):
+        if runs and k - runs[-1][1] - 1 < PAUSE_FRAMES:
+            runs[-1] = (runs[-1][0], int(k))
+        else:
+            runs.append((int(k), int(k)))
+    return runs
+
+
+def refine_words(words: tuple[Word, ...], levels: Any, threshold: float) -> tuple[Word, ...]:
+    """Trim each word to the main run of speech inside its span.
+
+    A quiet stretch of PAUSE_FRAMES or more splits the span into runs; shorter dips (stop
+    consonants) stay inside a run. The run with the most energy above the threshold is the word;
+    sound from a neighbour that Whisper lumped in (the tail of the previous sentence) is left out.
+    """
     out = []
     for w in words:
         a, b = w.start // FRAME_MS, max(w.end // FRAME_MS, w.start // FRAME_MS + 1)
         span = levels[a:b]
-        if len(span) == 0 or span.max() < threshold:
+        runs = speech_runs(span >= threshold)
+        if not runs:
             out.append(w)
             continue
-        loud = span >= threshold
-        peak = int(np.argmax(span))
-        first = last = peak
-        quiet = 0
-        for k in range(peak - 1, -1, -1):
-            quiet = 0 if loud[k] else quiet + 1
-            if quiet >= PAUSE_FRAMES:
-                break
-            if loud[k]:
-                first = k
-        quiet = 0
-        for k in range(peak + 1, len(span)):
-            quiet = 0 if loud[k] else quiet + 1
-            if quiet >= PAUSE_FRAMES:
-                break
-            if loud[k]:
-                last = k
+        first, last = max(
+            runs, key=lambda r: float((span[r[0] : r[1] + 1] - threshold).clip(0).sum())
+        )
         start = max(w.start, (a + first) * FRAME_MS - LEAD_MS)
         end = min(w.end, (a + last + 1) * FRAME_MS + TAIL_MS)
         out.append(replace(w, start=start, end=max(end, start + FRAME_MS)))

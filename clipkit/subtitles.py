@@ -141,7 +141,9 @@ def break_penalty(before: str, after: str) -> float:
         return 8.0  # preposition + its object
     if nxt in _CONJUNCTIONS or nxt in _PREPOSITIONS:
         return 2.0  # before a conjunction or preposition
-    return 5.0
+    if nxt in _PRONOUNS:
+        return 3.0  # a new clause often starts with its subject
+    return 6.0
 
 
 def break_lines(tokens: Sequence[str], max_chars: int, max_lines: int) -> tuple[str, ...] | None:
@@ -173,7 +175,7 @@ def _break_lines_cached(
             widths = [span(a, b) for a, b in zip((0, *breaks), (*breaks, n), strict=True)]
             cost = sum(break_penalty(tokens[b - 1], tokens[b]) for b in breaks)
             mean = sum(widths) / len(widths)
-            cost += sum(abs(w - mean) for w in widths) / 4.0  # balance
+            cost += sum(abs(w - mean) for w in widths) / 8.0  # balance matters less than syntax
             # bottom-heavy: a top line longer than the one below costs a little more
             cost += sum(0.5 for a, b in zip(widths, widths[1:], strict=False) if a > b)
             candidates.append((cost, breaks))
@@ -495,5 +497,5 @@ def parse_srt(text: str, source: str = "<srt>") -> list[Cue]:
 
 
 def _line_of_index(text: str, index: int) -> int:
-    match = re.search(rf"(?m)^\s*{index}\s*$", text)
+    match = re.search(rf"(?m)^[ \t]*{index}[ \t]*$", text)
     return text.count("\n", 0, match.start()) + 1 if match else 1

@@ -81,10 +81,11 @@ def parse_formats(spec: str) -> tuple[str, ...]:
         dict.fromkeys(f.strip().lower().lstrip(".") for f in spec.split(",") if f.strip())
     )
     unknown = [f for f in wanted if f not in FORMATS]
-    if unknown or not wanted:
-        raise InputError(
-            f"unknown format {', '.join(unknown) or spec!r} (choose from {', '.join(FORMATS)})"
-        )
+    if not wanted:
+        raise InputError(f"no output format given (choose from {', '.join(FORMATS)})")
+    if unknown:
+        names = ", ".join(repr(f) for f in unknown)
+        raise InputError(f"unknown format {names} (choose from {', '.join(FORMATS)})")
     return wanted
 
 

@@ -1,0 +1,42 @@
+"""Word timings trimmed to the speech around each word (synthetic levels, no engine)."""
+
+import numpy as np
+import pytest
+
+from clipkit.align import FRAME_MS, LEAD_MS, TAIL_MS, refine_words, speech_threshold_db
+from clipkit.subtitles import Word
+
+
+def levels(spans: list[tuple[int, int]], total_ms: int = 5000) -> np.ndarray:
+    out = np.full(total_ms // FRAME_MS, -70.0)
+    for a, b in spans:
+        out[a // FRAME_MS : b // FRAME_MS] = -20.0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("speech", "word", "expected"),
+    [
+        # the word absorbed 600 ms of silence before it: start moves to the onset
+        ([(1600, 2000)], (1000, 2000), (1600 - LEAD_MS, 2000)),
+        # the tail of the previous sentence sits inside the word's span: left outside
+        ([(900, 1050), (1600, 2000)], (1000, 2000), (1600 - LEAD_MS, 2000)),
+        # a stop consonant (80 ms dip) inside the word is kept
+        ([(1000, 1200), (1280, 1500)], (1000, 1500), (1000, 1500)),
+        # a late end is pulled back to the end of speech (plus a short tail)
+        ([(1000, 1300)], (1000, 2000), (1000, 1300 + TAIL_MS)),
+        # a word with no speech at all keeps its times
+        ([(3000, 3500)], (1000, 1400), (1000, 1400)),
+    ],
+)
+def test_refine_words(
+    speech: list[tuple[int, int]], word: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    lv = levels(speech)
+    (out,) = refine_words((Word(word[0], word[1], "w"),), lv, -45.0)
+    assert (out.start, out.end) == expected
+
+
+def test_flat_audio_has_no_threshold() -> None:
+    assert speech_threshold_db(np.full(1000, -60.0)) is None
+    assert speech_threshold_db(levels([(1000, 3000)])) == pytest.approx(-70 + 0.3 * 50)

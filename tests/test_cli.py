@@ -1,0 +1,175 @@
+"""The command line: every command has help; bad input gives one `Error:` line and exit 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from clipkit.cli import cli
+
+from .conftest import SAMPLE, invoke
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        found.append(path)
+        if isinstance(command, click.Group):
+            found += all_commands(command, path)
+    return found
+
+
+@pytest.mark.parametrize("path", all_commands(cli), ids=" ".join)
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: ")
+    command = cli
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    assert command.help and len(command.help.strip()) > 10
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.output.startswith("clipkit, version ")
+
+
+def error_of(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stderr
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "out"))
+    assert (code, err) == (1, f"Error: {tmp_path / 'nope.mp4'}: no such file\n")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_directory_given(tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(tmp_path), "-o", str(tmp_path / "out"))
+    assert (code, err) == (1, f"Error: {tmp_path}: is a directory, not a recording\n")
+
+
+def test_text_file_renamed_mp4(media: dict[str, Path], tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(media["junk"]), "-o", str(tmp_path))
+    assert (code, err) == (1, f"Error: {media['junk']}: not a media file ffmpeg can read\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_video_without_audio(media: dict[str, Path], tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(media["no_audio"]), "-o", str(tmp_path))
+    assert (code, err) == (1, f"Error: {media['no_audio']}: has no audio stream to transcribe\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_bad_file_among_good_ones_stops_before_work(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    code, err = error_of("transcribe", str(SAMPLE), str(media["junk"]), "-o", str(tmp_path))
+    assert (code, err) == (1, f"Error: {media['junk']}: not a media file ffmpeg can read\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_engine(tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path), "--engine", "vosk")
+    assert (code, err) == (
+        1,
+        "Error: unknown engine 'vosk' (choose faster-whisper or openai-whisper)\n",
+    )
+
+
+def test_unknown_model(tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path), "--model", "enormous")
+    assert code == 1
+    assert err.startswith("Error: unknown model 'enormous': pass --model with a local path")
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_known_model_not_installed_offline(tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path), "--model", "small")
+    assert code == 1
+    assert err.startswith(
+        "Error: model 'small' is not installed locally: pass --model with a local path"
+    )
+    assert "clipkit models list" in err and err.count("\n") == 1
+
+
+def test_model_path_missing(tmp_path: Path) -> None:
+    code, err = error_of(
+        "transcribe", str(SAMPLE), "-o", str(tmp_path), "--model", str(tmp_path / "m")
+    )
+    assert (code, err) == (1, f"Error: model path {tmp_path / 'm'} does not exist\n")
+
+
+def test_wrong_model_format_for_engine(tmp_path: Path) -> None:
+    fake = tmp_path / "model.pt"
+    fake.write_bytes(b"not a checkpoint")
+    code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path / "o"), "--model", str(fake))
+    assert (code, err) == (
+        1,
+        f"Error: {fake} is not a CTranslate2 model folder; an openai-whisper checkpoint needs --engine openai-whisper\n",
+    )
+
+
+def test_unwritable_output_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("x")
+    code, err = error_of("transcribe", str(SAMPLE), "-o", str(blocker / "out"))
+    assert (code, err) == (
+        1,
+        f"Error: cannot create output directory {blocker / 'out'}: Not a directory\n",
+    )
+
+
+def test_unknown_format_and_profile(tmp_path: Path) -> None:
+    code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path), "--format", "srt,docx")
+    assert (code, err) == (1, "Error: unknown format 'docx' (choose from srt, vtt, txt, json)\n")
+    code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path), "--profile", "cinema")
+    assert (code, err) == (
+        1,
+        "Error: unknown subtitle profile 'cinema' (known: bbc, netflix-en, vertical)\n",
+    )
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--debug", "transcribe", str(tmp_path / "nope.mp4")])
+    assert result.exit_code == 1
+    assert type(result.exception).__name__ == "MediaError"
+
+
+def test_models_list_json() -> None:
+    import json
+
+    result = invoke("models", "list", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert any(r["name"] == "tiny.en" and r["format"] == "ctranslate2" for r in rows)
+
+
+def test_models_convert_bad_input(tmp_path: Path) -> None:
+    code, err = error_of("models", "convert", str(tmp_path), str(tmp_path / "x.pt"))
+    assert (code, err) == (
+        1,
+        f"Error: {tmp_path} is not a CTranslate2 model folder (no model.bin/config.json)\n",
+    )
+    code, err = error_of("models", "convert", str(tmp_path), str(tmp_path / "x.bin"))
+    assert (code, err) == (1, f"Error: {tmp_path / 'x.bin'}: the checkpoint name must end in .pt\n")
+
+
+def test_doctor_reports_ffmpeg_engines_models_fonts() -> None:
+    import json
+
+    result = invoke("doctor", "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert Path(report["ffmpeg"]["path"]).exists()
+    assert report["engines"]["faster-whisper"] != "not installed"
+    assert any(k.startswith("tiny.en") for k in report["models"])
+    assert "DejaVu Sans" in report["fonts"]["burn-in font"]

@@ -1,0 +1,221 @@
+"""The pure subtitle core, table-style with hand-made word timings (no engines, no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clipkit.errors import SubtitleError
+from clipkit.subtitles import (
+    Cue,
+    Profile,
+    Word,
+    break_lines,
+    char_count,
+    check_cues,
+    parse_srt,
+    render_srt,
+    render_vtt,
+    shape_words,
+    shift_cues,
+    slice_cues,
+    words_from_cues,
+)
+
+NETFLIX = Profile()
+
+
+def timed(text: str, start: int = 0, wps: float = 2.5, speaker: str | None = None) -> list[Word]:
+    """Words spoken evenly at `wps` words per second from `start` ms."""
+    step = int(1000 / wps)
+    return [
+        Word(start + i * step, start + i * step + step - 40, tok, speaker=speaker)
+        for i, tok in enumerate(text.split())
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Short line fits on one.", ("Short line fits on one.",)),
+        # break after punctuation
+        (
+            "I grew up in Leeds, with my mum and two sisters.",
+            ("I grew up in Leeds,", "with my mum and two sisters."),
+        ),
+        # keep article + noun together, break before the conjunction
+        (
+            "We went down to the community centre because it was warm.",
+            ("We went down to the community centre", "because it was warm."),
+        ),
+        # first + last name stay together
+        (
+            "The person who helped most was Amira Okafor from the council.",
+            ("The person who helped most", "was Amira Okafor from the council."),
+        ),
+        # pronoun + auxiliary + verb stay together
+        (
+            "After all those years of waiting they would have reopened it.",
+            ("After all those years of waiting", "they would have reopened it."),
+        ),
+    ],
+)
+def test_break_lines(text: str, expected: tuple[str, ...]) -> None:
+    assert break_lines(text.split(), 42, 2) == expected
+
+
+def test_break_lines_balanced_bottom_heavy() -> None:
+    lines = break_lines("one two three four five six seven eight nine ten eleven".split(), 42, 2)
+    assert lines is not None and len(lines) == 2
+    top, bottom = (char_count(x) for x in lines)
+    assert top <= bottom and bottom - top <= 12
+
+
+def test_break_lines_too_long_is_none() -> None:
+    assert break_lines(["x" * 30] * 3, 42, 2) is None
+    assert break_lines(["x" * 50], 42, 2) is None
+
+
+def test_vertical_three_short_lines() -> None:
+    lines = break_lines("When it closed, a lot of young people lost somewhere safe.".split(), 25, 3)
+    assert lines is not None and len(lines) == 3
+    assert all(char_count(line) <= 25 for line in lines)
+
+
+def test_char_count_is_characters_not_bytes() -> None:
+    assert char_count("Llanfair­pwll ŵyr") == len("Llanfair­pwll ŵyr")
+    assert char_count("Łódź") == 4
+    assert char_count("Lo\u0301dz") == 4  # a combining accent is not a character of its own
+    assert char_count("میرا نام") == 8
+
+
+def test_shape_respects_every_hard_rule() -> None:
+    text = (
+        "Thanks for coming in today. Could you tell me a little about where you grew up? "
+        "I grew up on an estate in Leeds, with my mum and two sisters, and we didn't have much "
+        "money, but the community centre was always open to us and the staff were kind."
+    )
+    cues = shape_words(timed(text, start=500), NETFLIX)
+    assert len(cues) >= 4
+    assert [v for v in check_cues(cues, NETFLIX) if v.hard] == []
+    assert " ".join(" ".join(c.lines) for c in cues) == text  # no word lost or changed
+
+
+def test_cue_starts_at_first_word_and_lingers_at_most_half_a_second() -> None:
+    words = timed("Hello there.", start=1000) + timed("Much later now.", start=9000)
+    cues = shape_words(words, NETFLIX)
+    assert [c.text for c in cues] == ["Hello there.", "Much later now."]
+    assert cues[0].start == 1000
+    assert cues[0].end == words[1].end + NETFLIX.linger_ms
+
+
+def test_min_gap_between_close_cues() -> None:
+    words = timed("This is the end of one sentence.", start=0) + timed(
+        "And this starts the next one right away without any pause.", start=2800
+    )
+    cues = shape_words(words, NETFLIX)
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert b.start - a.end >= NETFLIX.min_gap_ms
+
+
+def test_short_word_gets_minimum_duration() -> None:
+    cues = shape_words([Word(1000, 1200, "Yes.")], NETFLIX)
+    assert cues == [Cue(1000, 1000 + NETFLIX.min_duration_ms, ("Yes.",))]
+
+
+def test_speaker_change_starts_a_new_cue() -> None:
+    words = timed("Did it work?", 0, speaker="Amira") + timed("Yes it did.", 1300, speaker="Tom")
+    cues = shape_words(words, NETFLIX)
+    assert [(c.speaker, c.text) for c in cues] == [
+        ("Amira", "Did it work?"),
+        ("Tom", "Yes it did."),
+    ]
+
+
+def test_cues_never_exceed_max_duration() -> None:
+    words = timed(" ".join(["word"] * 60), wps=1.2)  # slow speech, short words
+    cues = shape_words(words, NETFLIX)
+    assert max(c.duration for c in cues) <= NETFLIX.max_duration_ms
+
+
+@pytest.mark.parametrize(
+    ("cue", "rule", "hard"),
+    [
+        (Cue(0, 3000, ("x" * 43,)), "chars-per-line", True),
+        (Cue(0, 3000, ("a", "b", "c")), "lines", True),
+        (Cue(0, 1000, ("x" * 21,)), "reading-speed", True),
+        (Cue(0, 1000, ("x" * 18,)), "reading-speed", False),
+        (Cue(0, 500, ("hi",)), "min-duration", True),
+        (Cue(0, 7500, ("x" * 40,)), "max-duration", True),
+    ],
+)
+def test_check_rules(cue: Cue, rule: str, hard: bool) -> None:
+    found = check_cues([cue], NETFLIX)
+    assert [(v.rule, v.hard) for v in found] == [(rule, hard)]
+
+
+def test_check_gap_and_overlap() -> None:
+    cues = [Cue(0, 2000, ("one",)), Cue(2040, 4000, ("two",)), Cue(3900, 6000, ("three",))]
+    assert [(v.cue, v.rule, v.value) for v in check_cues(cues, NETFLIX)] == [
+        (1, "gap", 40),
+        (2, "overlap", 100),
+    ]
+
+
+def test_slice_retimes_and_clips_edges() -> None:
+    cues = [Cue(1000, 3000, ("a",)), Cue(4000, 6000, ("b",)), Cue(7000, 9000, ("c",))]
+    assert slice_cues(cues, 2000, 8000) == [
+        Cue(0, 1000, ("a",)),
+        Cue(2000, 4000, ("b",)),
+        Cue(5000, 6000, ("c",)),
+    ]
+    assert slice_cues(cues, 3000, 4000) == []
+
+
+def test_shift_drops_and_clips() -> None:
+    cues = [Cue(1000, 2000, ("a",)), Cue(3000, 5000, ("b",))]
+    assert shift_cues(cues, -3500) == [Cue(0, 1500, ("b",))]
+
+
+def test_words_from_cues_spread_by_characters() -> None:
+    words = words_from_cues([Cue(0, 1000, ("aaa bbbbbb",))])
+    assert [w.text for w in words] == ["aaa", "bbbbbb"]
+    assert words[0].start == 0 and words[1].start == 363 and words[1].end < 1000
+
+
+def test_srt_round_trip_utf8_lf_and_crlf() -> None:
+    cues = [Cue(1000, 2500, ("Dw i'n byw yng Nghaerdydd,", "ŵyr Łódź")), Cue(3000, 4000, ("ok",))]
+    text = render_srt(cues)
+    assert text.startswith("1\n00:00:01,000 --> 00:00:02,500\nDw i'n byw")
+    assert parse_srt(text) == cues
+    assert parse_srt(text.replace("\n", "\r\n")) == cues
+    assert parse_srt("\ufeff" + text) == cues
+
+
+def test_vtt_render() -> None:
+    vtt = render_vtt([Cue(0, 1500, ("hi", "there"), speaker="Tom")])
+    assert vtt == "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\n<v Tom>hi\nthere\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "talk.srt: empty subtitle file"),
+        ("\x00\x01\x02binary", "talk.srt: not a subtitle file (binary data)"),
+        (
+            "1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03,000 -> 00:00:04,000\nbad\n",
+            "talk.srt:5: malformed SRT cue",
+        ),
+        (
+            "1\n00:00:03,000 --> 00:00:02,000\nbackwards\n",
+            "talk.srt:1: cue 1 ends before it starts",
+        ),
+        (
+            "1\n00:00:05,000 --> 00:00:06,000\na\n\n2\n00:00:01,000 --> 00:00:02,000\nb\n",
+            "talk.srt:5: cue 2 starts before the previous cue",
+        ),
+    ],
+)
+def test_parse_srt_errors(text: str, message: str) -> None:
+    with pytest.raises(SubtitleError) as err:
+        parse_srt(text, "talk.srt")
+    assert str(err.value) == message
