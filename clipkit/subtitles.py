@@ -107,12 +107,17 @@ _AUXILIARIES = frozenset(
     "could may might must".split()
 )
 _PRONOUNS = frozenset("i you he she it we they".split())
+_OBJECT_PRONOUNS = frozenset("me him us them".split())
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CLAUSE_END = re.compile(r"[,;:—–-][\"'”’)\]]*$")
 
 
 def _bare(word: str) -> str:
     return re.sub(r"^[^\w']+|[^\w']+$", "", word).lower()
+
+
+def _is_auxiliary(bare: str) -> bool:
+    return bare in _AUXILIARIES or bare.endswith(("n't", "'re", "'ve", "'ll", "'d", "'m"))
 
 
 def _is_name_part(word: str) -> bool:
@@ -125,22 +130,26 @@ def break_penalty(before: str, after: str) -> float:
     if _SENTENCE_END.search(before):
         return 0.0
     if _CLAUSE_END.search(before):
-        return 1.0
+        return 1.5
     prev, nxt = _bare(before), _bare(after)
     if prev in _ARTICLES_DETERMINERS:
         return 12.0  # article/determiner + noun stay together
-    if prev in _PRONOUNS and nxt in _AUXILIARIES:
+    if prev in _PRONOUNS and _is_auxiliary(nxt):
         return 10.0  # pronoun + verb
-    if prev in _AUXILIARIES and nxt not in _CONJUNCTIONS and nxt not in _PREPOSITIONS:
-        return 9.0  # auxiliary + verb
+    if _is_auxiliary(prev) and nxt not in _CONJUNCTIONS and nxt not in _PREPOSITIONS:
+        return 9.0  # auxiliary + verb ("didn't | have", "I'm | going")
     if prev in _PRONOUNS:
         return 8.0
     if _is_name_part(before) and _is_name_part(after):
         return 10.0  # first + last name
+    if nxt in _OBJECT_PRONOUNS:
+        return 8.0  # verb + its object pronoun ("tell me")
+    if nxt in _CONJUNCTIONS:
+        return 2.0  # before a conjunction (also after a preposition: "about | where you...")
     if prev in _PREPOSITIONS:
         return 8.0  # preposition + its object
-    if nxt in _CONJUNCTIONS or nxt in _PREPOSITIONS:
-        return 2.0  # before a conjunction or preposition
+    if nxt in _PREPOSITIONS:
+        return 2.0  # before a preposition
     if nxt in _PRONOUNS:
         return 3.0  # a new clause often starts with its subject
     return 6.0
@@ -209,32 +218,56 @@ def _all_partitions(n: int, parts: int, span, max_chars: int):  # type: ignore[n
 def clean_words(words: Iterable[Word]) -> list[Word]:
     """Strip whitespace, drop empty words, and make times monotonic and non-negative."""
     out: list[Word] = []
-    last_end = 0
     for w in words:
         text = " ".join(w.text.split())
         if not text:
             continue
         start = max(w.start, 0, out[-1].start if out else 0)
-        end = max(w.end, start)
-        out.append(replace(w, text=text, start=start, end=end))
-        last_end = max(last_end, end)
+        out.append(replace(w, text=text, start=start, end=max(w.end, start)))
     return out
 
 
-def _display_end(start: int, last_end: int, next_start: int | None, profile: Profile) -> int:
-    end = max(last_end + profile.linger_ms, start + profile.min_duration_ms)
+def _display_end(
+    start: int, last_end: int, next_start: int | None, profile: Profile, chars: int
+) -> int:
+    """Up to `linger_ms` after the last word; longer only where a hard rule needs it (minimum
+    duration, maximum reading speed); never into the gap before the next cue."""
+    readable = start + -(-chars * 1000 // int(profile.max_cps)) if profile.max_cps else start
+    end = max(last_end + profile.linger_ms, start + profile.min_duration_ms, readable)
     if next_start is not None:
         end = min(end, next_start - profile.min_gap_ms)
     return max(end, start + 1)
 
 
-def shape_words(words: Sequence[Word], profile: Profile = Profile()) -> list[Cue]:
-    """Group timed words into cues that meet the profile, preferring natural break points."""
+SPEAKER_LABELS = ("none", "prefix", "dash")
+
+
+def speaker_label(style: str, speaker: str | None) -> str:
+    """The text put before the first words of a speaker's turn."""
+    if style == "prefix" and speaker:
+        return f"{speaker.upper()}: "
+    if style == "dash":
+        return "- "
+    return ""
+
+
+def shape_words(
+    words: Sequence[Word], profile: Profile = Profile(), speaker_labels: str = "none"
+) -> list[Cue]:
+    """Group timed words into cues that meet the profile, preferring natural break points.
+
+    With `speaker_labels` "prefix" (`NAME: `) or "dash" (`- `), the first cue of each speaker
+    turn is marked; the label counts towards the line length.
+    """
     words = clean_words(words)
     n = len(words)
     if n == 0:
         return []
     tokens = [w.text for w in words]
+    if speaker_labels != "none" and any(w.speaker for w in words):
+        for k, w in enumerate(words):
+            if k == 0 or w.speaker != words[k - 1].speaker:
+                tokens[k] = speaker_label(speaker_labels, w.speaker) + tokens[k]
     max_words = 60
     inf = float("inf")
     best = [inf] * (n + 1)
@@ -267,10 +300,10 @@ def shape_words(words: Sequence[Word], profile: Profile = Profile()) -> list[Cue
     for k, (i, j) in enumerate(bounds):
         next_start = words[bounds[k + 1][0]].start if k + 1 < len(bounds) else None
         start = words[i].start
-        end = _display_end(start, words[j - 1].end, next_start, profile)
         lines = break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines)
         if lines is None:
             lines = (" ".join(tokens[i:j]),)
+        end = _display_end(start, words[j - 1].end, next_start, profile, _chars(tokens, i, j))
         cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
     return cues
 
@@ -294,7 +327,7 @@ def _cue_cost(
     chars = _chars(tokens, i, j)
     next_start = words[j].start if j < n else None
     start = words[i].start
-    end = _display_end(start, words[j - 1].end, next_start, profile)
+    end = _display_end(start, words[j - 1].end, next_start, profile, chars)
     cps = chars / max((end - start) / 1000.0, 0.001)
 
     cost = 4.0  # fewer, fuller cues read better than many flashes
@@ -323,6 +356,20 @@ def _cue_cost(
 
 
 # --- checking ------------------------------------------------------------------------------
+
+
+def label_cues(cues: Sequence[Cue], style: str) -> list[Cue]:
+    """Mark the first cue of each speaker turn (for cues kept as they are, not reshaped)."""
+    if style == "none":
+        return list(cues)
+    out = []
+    for k, cue in enumerate(cues):
+        if cue.speaker and cue.lines and (k == 0 or cue.speaker != cues[k - 1].speaker):
+            cue = replace(
+                cue, lines=(speaker_label(style, cue.speaker) + cue.lines[0], *cue.lines[1:])
+            )
+        out.append(cue)
+    return out
 
 
 def check_cues(cues: Sequence[Cue], profile: Profile = Profile()) -> list[Violation]:
@@ -466,8 +513,12 @@ def render_vtt(cues: Sequence[Cue]) -> str:
     return "\n".join(parts)
 
 
-def parse_srt(text: str, source: str = "<srt>") -> list[Cue]:
-    """Parse SRT text into cues, with an error naming the file and line on malformed input."""
+def parse_srt(text: str, source: str = "<srt>", allow_overlap: bool = False) -> list[Cue]:
+    """Parse SRT text into cues, with an error naming the file and line on malformed input.
+
+    Overlapping or out-of-order cues are errors unless `allow_overlap` (for `subs check`, which
+    reports them as rule breaks instead).
+    """
     if "\x00" in text:
         raise SubtitleError(f"{source}: not a subtitle file (binary data)")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -480,22 +531,119 @@ def parse_srt(text: str, source: str = "<srt>") -> list[Cue]:
         raise SubtitleError(f"{source}:{line}: malformed SRT cue") from exc
     except ValueError as exc:
         raise SubtitleError(f"{source}: malformed SRT ({exc})") from exc
+    # the k-th timing line belongs to the k-th cue; its number line is just above it
+    timing_lines = [n for n, ln in enumerate(text.split("\n"), start=1) if _SRT_TIMING.match(ln)]
     cues: list[Cue] = []
-    for item in items:
+    lines_of: list[int] = []
+    for k, item in enumerate(items):
         start = int(item.start.total_seconds() * 1000 + 0.5)
         end = int(item.end.total_seconds() * 1000 + 0.5)
-        line = _line_of_index(text, item.index)
-        if end <= start:
-            raise SubtitleError(f"{source}:{line}: cue {item.index} ends before it starts")
-        if cues and start < cues[-1].start:
-            raise SubtitleError(f"{source}:{line}: cue {item.index} starts before the previous cue")
         lines = tuple(ln.strip() for ln in item.content.split("\n") if ln.strip())
         cues.append(Cue(start=start, end=end, lines=lines))
+        lines_of.append(max(timing_lines[k] - 1, 1) if k < len(timing_lines) else 1)
+    return _checked_order(cues, lines_of, source, allow_overlap)
+
+
+_SRT_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
+
+
+def _checked_order(
+    cues: list[Cue], lines_of: list[int], source: str, allow_overlap: bool
+) -> list[Cue]:
     if not cues:
         raise SubtitleError(f"{source}: no subtitle cues found")
+    for k, cue in enumerate(cues):
+        where = f"{source}:{lines_of[k]}: cue {k + 1}"
+        if cue.end <= cue.start:
+            raise SubtitleError(f"{where} ends before it starts")
+        if k and not allow_overlap:
+            previous = cues[k - 1]
+            if cue.start < previous.start:
+                raise SubtitleError(f"{where} starts before the previous cue")
+            if cue.start < previous.end:
+                raise SubtitleError(
+                    f"{where} overlaps the previous cue (starts {format_vtt_time(cue.start)}, "
+                    f"previous ends {format_vtt_time(previous.end)})"
+                )
     return cues
 
 
-def _line_of_index(text: str, index: int) -> int:
-    match = re.search(rf"(?m)^[ \t]*{index}[ \t]*$", text)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+_VTT_TIMING = re.compile(
+    r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{3})\s+-->\s+(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{3})(?:\s.*)?$"
+)
+_VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>")
+_TAG = re.compile(r"</?[^>]+>")
+_ZOOM_SPEAKER = re.compile(r"^(?P<name>[^:\n]{1,60}?):\s+(?P<text>\S.*)$", re.DOTALL)
+
+
+def _vtt_ms(stamp: str) -> int:
+    parts = stamp.replace(",", ".").split(":")
+    seconds = float(parts[-1])
+    minutes = int(parts[-2])
+    hours = int(parts[-3]) if len(parts) == 3 else 0
+    return (hours * 3600 + minutes * 60) * 1000 + int(round(seconds * 1000))
+
+
+def parse_vtt(
+    text: str, source: str = "<vtt>", zoom_speakers: bool | None = None, allow_overlap: bool = False
+) -> list[Cue]:
+    """Parse WebVTT, including Zoom cloud-recording transcripts (`Speaker Name: text`).
+
+    Speakers come from `<v Name>` voice tags, or from Zoom's `Name: ` prefixes. With
+    `zoom_speakers=None` the prefixes are taken as speakers when most cues carry one and the
+    names are few; True or False forces the choice.
+    """
+    if "\x00" in text:
+        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise SubtitleError(f"{source}: empty subtitle file")
+    lines = text.split("\n")
+    if not lines[0].startswith("WEBVTT"):
+        raise SubtitleError(f"{source}:1: missing WEBVTT header (is this an SRT file?)")
+    raw: list[tuple[int, int, list[str], int]] = []
+    k = 1
+    while k < len(lines):
+        line = lines[k]
+        if line.startswith(("NOTE", "STYLE", "REGION")):
+            while k < len(lines) and lines[k].strip():
+                k += 1
+            continue
+        match = _VTT_TIMING.match(line)
+        if match is None and "-->" in line:
+            raise SubtitleError(f"{source}:{k + 1}: malformed cue timing")
+        if match:
+            start, end = _vtt_ms(match["start"]), _vtt_ms(match["end"])
+            timing_line = k + 1
+            body = []
+            k += 1
+            while k < len(lines) and lines[k].strip():
+                body.append(lines[k].strip())
+                k += 1
+            raw.append((start, end, body, timing_line))
+            continue
+        k += 1
+    if not raw:
+        raise SubtitleError(f"{source}: no subtitle cues found")
+
+    def voice(body: list[str]) -> str | None:
+        m = _VOICE.match(body[0]) if body else None
+        return m.group(1).strip() if m else None
+
+    joined = [" ".join(body) for _, _, body, _ in raw]
+    prefixed = [m for t in joined if (m := _ZOOM_SPEAKER.match(_TAG.sub("", t)))]
+    if zoom_speakers is None:
+        names = {m["name"].strip() for m in prefixed}
+        zoom_speakers = len(prefixed) * 2 >= len(raw) and len(names) <= max(2, len(raw) // 3)
+    cues: list[Cue] = []
+    for start, end, body, _ in raw:
+        speaker = voice(body)
+        body = [_TAG.sub("", b).strip() for b in body]
+        body = [b for b in body if b]
+        if zoom_speakers and body:
+            m = _ZOOM_SPEAKER.match(" ".join(body))
+            if m:
+                speaker = m["name"].strip()
+                body = [m["text"].strip()]
+        cues.append(Cue(start=start, end=end, lines=tuple(body), speaker=speaker))
+    return _checked_order(cues, [r[3] for r in raw], source, allow_overlap)

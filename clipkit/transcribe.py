@@ -12,15 +12,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
 from .align import refine_transcript
 from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
 from .errors import ClipkitError, InputError, MediaError, OutputError
 from .ffmpeg import MediaInfo, decode_audio, probe
-from .fsutil import atomic_write_text, is_up_to_date
+from .fsutil import is_up_to_date
 from .models import LocalModel, resolve_model
-from .subtitles import Profile, render_srt, render_vtt, shape_words
-from .transcript import Transcript, render_text, to_json_dict
+from .subsfile import write
+from .subtitles import Profile, shape_words
+from .transcript import Transcript
 
 FORMATS = ("srt", "vtt", "txt", "json")
 
@@ -126,16 +126,9 @@ def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str
 
 
 def write_outputs(transcript: Transcript, outputs: Sequence[Path], profile: Profile) -> None:
-    renderers: dict[str, Callable[[], str]] = {
-        "srt": lambda: render_srt(shape_words(transcript.words, profile)),
-        "vtt": lambda: render_vtt(shape_words(transcript.words, profile)),
-        "txt": lambda: render_text(transcript),
-        "json": lambda: (
-            json.dumps(to_json_dict(transcript, __version__), ensure_ascii=False, indent=2) + "\n"
-        ),
-    }
+    cues = shape_words(transcript.words, profile)
     for out in outputs:
-        atomic_write_text(out, renderers[out.suffix.lstrip(".")]())
+        write(out, cues, transcript)
 
 
 def transcribe_one(

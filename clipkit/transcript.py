@@ -165,3 +165,23 @@ def render_text(t: Transcript) -> str:
 def _para(speaker: str | None, parts: list[str]) -> str:
     body = " ".join(parts)
     return f"{speaker}: {body}" if speaker else body
+
+
+def transcript_from_cues(
+    cues: list, source: str = "", language: str = ""
+) -> Transcript:  # list[Cue]
+    """A transcript from subtitle cues: one segment per cue, word times spread by characters."""
+    from .subtitles import words_from_cues
+
+    segments = tuple(
+        Segment(
+            start=c.start,
+            end=c.end,
+            text=" ".join(c.lines),
+            words=tuple(words_from_cues([c])),
+            speaker=c.speaker,
+        )
+        for c in cues
+    )
+    duration = max((c.end for c in cues), default=0)
+    return Transcript(segments=segments, language=language, duration_ms=duration, source=source)
