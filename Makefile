@@ -43,6 +43,7 @@ fonts:
 
 demo: install
 	$(CLIPKIT) transcribe samples/conversation.mp4 -o $(DEMO_OUT)
+	$(CLIPKIT) subs check $(DEMO_OUT)/conversation.srt
 	@echo
 	@echo "Demo outputs in $(DEMO_OUT)/:"
 	@ls -1 $(DEMO_OUT)

@@ -375,7 +375,9 @@ def _offset_ms(text: str) -> int:
     return sign * parse_timecode(text.lstrip("+-"))
 
 
-@subs.command("shift", context_settings=CONTEXT)
+@subs.command(
+    "shift", context_settings={**CONTEXT, "ignore_unknown_options": True}
+)  # OFFSET may be -2.5
 @click.argument("input_file", metavar="INPUT", type=click.Path(path_type=Path))
 @click.argument("offset")
 @click.option(
