@@ -26,6 +26,11 @@ class ClipkitGroup(click.Group):
         except ClipkitError as exc:
             if _debug(ctx):
                 raise
+            problems = getattr(exc, "problems", None)
+            if problems and len(problems) > 1:  # a plan: one line per problem, each naming its row
+                for problem in problems:
+                    click.echo(f"Error: {problem}", err=True)
+                ctx.exit(1)
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:
             if _debug(ctx):
@@ -66,8 +71,9 @@ def cli(debug: bool) -> None:
 class ProgressPrinter:
     """Renders transcribe events on stderr: one live line on a terminal, plain lines in logs."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, verb: str = "transcribing") -> None:
         self.quiet = quiet
+        self.verb = verb
         self.tty = sys.stderr.isatty()
         self.state: dict[int, tuple[str, int, int]] = {}
         self.durations: dict[int, int] = {}
@@ -78,11 +84,14 @@ class ProgressPrinter:
             return
         name = Path(event.path).name
         prefix = f"[{event.index}/{event.total}] {name}"
-        if event.kind == "start":
+        if event.kind == "warning":
+            self._clear()
+            click.echo(f"Warning: {event.message}", err=True)
+        elif event.kind == "start":
             self.durations[event.index] = event.duration_ms
             self.state[event.index] = (name, 0, event.duration_ms)
             if not self.tty:
-                click.echo(f"{prefix}: transcribing {event.duration_ms / 1000:.1f} s", err=True)
+                click.echo(f"{prefix}: {self.verb} {event.duration_ms / 1000:.1f} s", err=True)
         elif event.kind == "progress":
             self.state[event.index] = (name, event.done_ms, event.duration_ms)
         elif event.kind in ("done", "failed", "skipped"):
@@ -417,6 +426,213 @@ def subs_slice(input_file: Path, start: str, end: str, output: Path | None) -> N
         raise InputError(f"slice end {end} is not after its start {start}")
     cues = slice_cues(read_cues(input_file), start_ms, end_ms)
     _emit(render(output or Path("out.srt"), cues), output, len(cues))
+
+
+# --- cut -----------------------------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("recording", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--plan", "plan_file", type=click.Path(path_type=Path), help="A CSV or TOML plan of extracts."
+)
+@click.option("--start", help="In point: SS, MM:SS, HH:MM:SS.mmm or HH:MM:SS:FF.")
+@click.option("--end", help="Out point, in the same forms.")
+@click.option("--title", default="", help="Title of the extract (also names its files).")
+@click.option("--description", default="", help="Description for the sidecar and publishing.")
+@click.option("--tags", default="", help="Comma-separated tags.")
+@click.option(
+    "--subs",
+    type=click.Path(path_type=Path),
+    help="Subtitles (SRT/VTT) or transcript JSON of the recording.",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    default=Path("extracts"),
+    show_default=True,
+)
+@click.option(
+    "--burn/--no-burn", default=True, show_default=True, help="Burn the subtitles into the picture."
+)
+@click.option(
+    "--aspect",
+    type=click.Choice(["source", "9:16"]),
+    default="source",
+    show_default=True,
+    help="9:16 makes a vertical variant.",
+)
+@click.option(
+    "--fill",
+    type=click.Choice(["crop", "blur"]),
+    default="crop",
+    show_default=True,
+    help="Vertical: crop the centre or blur the picture behind it.",
+)
+@click.option("--style", default=None, help="Burn-in style (default, boxed) or a TOML file.")
+@click.option(
+    "--profile", default=None, help="Subtitle profile for subtitles shaped from a transcript."
+)
+@click.option(
+    "--fade",
+    default="0.3",
+    show_default=True,
+    help="Audio and video fade in/out, seconds (0: none).",
+)
+@click.option(
+    "--loudness",
+    default=-14.0,
+    show_default=True,
+    type=float,
+    help="Target integrated loudness, LUFS.",
+)
+@click.option(
+    "--snap",
+    type=click.Choice(["words", "silence"]),
+    help="Move in/out points out of words, or into pauses.",
+)
+@click.option(
+    "--snap-tolerance",
+    default="1.0",
+    show_default=True,
+    help="How far --snap may move a point, seconds.",
+)
+@click.option(
+    "--pad",
+    default="0",
+    show_default=True,
+    help="Lead-in and lead-out added to every extract, seconds.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    help="Extracts encoded at once (default: one per core).",
+)
+@click.option("--force", is_flag=True, help="Re-make extracts that are up to date.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the validated plan and the exact ffmpeg commands."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+def cut(
+    recording: Path | None,
+    plan_file: Path | None,
+    start: str | None,
+    end: str | None,
+    title: str,
+    description: str,
+    tags: str,
+    subs: Path | None,
+    output_dir: Path,
+    burn: bool,
+    aspect: str,
+    fill: str,
+    style: str | None,
+    profile: str | None,
+    fade: str,
+    loudness: float,
+    snap: str | None,
+    snap_tolerance: str,
+    pad: str,
+    jobs: int | None,
+    force: bool,
+    dry_run: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Cut frame-accurate extracts with subtitles burnt in, in one encode per extract.
+
+    Either RECORDING with --start/--end, or --plan PLAN.csv|PLAN.toml (columns source, start, end,
+    title, description, tags; optional slug, subs, style, pad). Writes NAME.mp4, NAME.srt,
+    NAME.vtt and a NAME.json sidecar per extract into the output folder.
+    """
+    import shlex
+
+    from .burn import load_style
+    from .cut import CutOptions, cut_all, dry_run_commands, prepare
+    from .errors import InputError
+    from .ffmpeg import find_ffmpeg
+    from .plan import PlanRow, read_plan
+    from .timecode import format_clock, parse_timecode
+
+    if plan_file is not None:
+        if recording is not None or start or end:
+            raise InputError("give either --plan or RECORDING --start --end, not both")
+        rows, base = read_plan(plan_file), plan_file.parent
+    else:
+        if recording is None or not start or not end:
+            raise InputError("give RECORDING --start --end, or --plan PLAN.csv")
+        row = PlanRow(
+            "command line",
+            str(recording),
+            start,
+            end,
+            title,
+            description,
+            tuple(t.strip() for t in tags.split(",") if t.strip()),
+        )
+        rows, base = [row], Path.cwd()
+    options = CutOptions(
+        out_dir=output_dir,
+        burn=burn,
+        aspect=None if aspect == "source" else aspect,
+        fill=fill,
+        style=style,
+        profile=profile,
+        subs=subs,
+        fade_ms=parse_timecode(fade),
+        loudness=loudness,
+        snap=snap,
+        snap_tolerance_ms=parse_timecode(snap_tolerance),
+        pad_ms=parse_timecode(pad),
+        jobs=jobs,
+        force=force,
+    )
+    load_profile_check(profile)
+    load_style(style)
+    if subs is not None and not subs.is_file():
+        raise InputError(f"subtitles {subs} not found")
+    extracts = prepare(rows, base, options)
+    if dry_run:
+        ffmpeg = find_ffmpeg().path
+        for ex in extracts:
+            click.echo(
+                f'{ex.row.where}: {ex.slug}: {ex.source.name} {format_clock(ex.start_ms)} -> {format_clock(ex.end_ms)} ({ex.duration_ms / 1000:.3f} s) "{ex.title}"'
+            )
+            click.echo(f"  subtitles: {ex.subs or 'none'}")
+            for w in ex.warnings:
+                click.echo(f"  warning: {w}")
+            for args in dry_run_commands(ex, options):
+                click.echo("  " + shlex.join([ffmpeg, "-hide_banner", "-nostdin", *args]))
+        return
+    results = cut_all(extracts, options, on_event=ProgressPrinter(quiet, verb="cutting"))
+    if as_json:
+        click.echo(json.dumps([
+            {"slug": r.extract.slug, "status": r.status, "video": str(r.video) if r.video else None,
+             "sidecar": str(r.sidecar) if r.sidecar else None, "loudness": r.loudness, "error": r.error}
+            for r in results], indent=2))  # fmt: skip
+    failed = [r for r in results if r.status == "failed"]
+    if not quiet:
+        made = sum(1 for r in results if r.status == "done")
+        skipped = sum(1 for r in results if r.status == "skipped")
+        click.echo(
+            f"Cut {made} of {len(results)} extract(s)"
+            + (f", {skipped} up to date" if skipped else "")
+            + f" into {output_dir}",
+            err=True,
+        )
+    if failed:
+        from .plan import PlanError
+
+        raise PlanError([r.error for r in failed])
+
+
+def load_profile_check(profile: str | None) -> None:
+    from .profiles import load_profile
+
+    load_profile(profile)
 
 
 # --- models --------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ static ffmpeg from imageio-ffmpeg ships no ffprobe.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -66,6 +68,14 @@ def input_path(path: str | os.PathLike[str]) -> str:
     """An absolute path ffmpeg won't mistake for a protocol (`my:clip.mp4` would be)."""
     absolute = os.path.abspath(os.fspath(path))
     return "file:" + absolute if ":" in absolute else absolute
+
+
+def escape_filter_value(value: str) -> str:
+    """Escape an option value for a filtergraph string, which ffmpeg unescapes twice: first the
+    graph (\\ ' [ ] , ;), then the filter's options (\\ ' :). Paths with spaces, quotes, colons,
+    commas, brackets, `%` or non-ASCII characters then reach the filter unchanged."""
+    option_level = re.sub(r"([\\':])", r"\\\1", value)
+    return re.sub(r"([\\'\[\],;])", r"\\\1", option_level)
 
 
 ProgressCallback = Callable[[int], None]  # receives output time in ms
@@ -219,3 +229,59 @@ def _duration_ms(container, video, audio) -> int:  # type: ignore[no-untyped-def
         if stream is not None and stream.duration and stream.time_base:
             return int(stream.duration * stream.time_base * 1000)
     return 0
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS
+    true_peak: float  # dBTP
+    lra: float  # LU
+    threshold: float
+    offset: float
+
+
+def measure_loudness(
+    path: str | os.PathLike[str],
+    start_ms: int = 0,
+    duration_ms: int | None = None,
+    target: tuple[float, float, float] = (-14.0, -1.5, 11.0),
+    pre_filter: str | None = None,
+) -> Loudness | None:
+    """EBU R128 loudness of an audio range (loudnorm's analysis pass, audio only: cheap),
+    optionally after `pre_filter`. None when the range is silent (loudness -inf).
+    """
+    i, tp, lra = target
+    args = ["-ss", f"{start_ms / 1000:.3f}"]
+    if duration_ms is not None:
+        args += ["-t", f"{duration_ms / 1000:.3f}"]
+    args += ["-i", input_path(path), "-vn", "-sn", "-dn", "-map", "0:a:0",
+             "-af", (f"{pre_filter}," if pre_filter else "") + f"loudnorm=I={i}:TP={tp}:LRA={lra}:print_format=json",
+             "-f", "null", "-"]  # fmt: skip
+    stderr = run_ffmpeg(args)
+    start = stderr.rfind("{")
+    end = stderr.rfind("}")
+    try:
+        data = json.loads(stderr[start : end + 1])
+        values = [
+            float(data[k])
+            for k in ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
+        ]
+    except (ValueError, KeyError) as exc:
+        raise FFmpegError(f"could not read loudness analysis of {path}") from exc
+    if not all(map(_finite, values)) or values[0] < -70:
+        return None
+    return Loudness(*values)
+
+
+def _finite(x: float) -> bool:
+    return x == x and abs(x) != float("inf")
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -436,13 +436,16 @@ def shift_cues(cues: Iterable[Cue], offset_ms: int) -> list[Cue]:
     return out
 
 
-def slice_cues(cues: Iterable[Cue], start_ms: int, end_ms: int) -> list[Cue]:
-    """The cues overlapping [start, end), re-timed to start at 0; edge cues clipped, not dropped."""
+def slice_cues(cues: Iterable[Cue], start_ms: int, end_ms: int, min_ms: int = 0) -> list[Cue]:
+    """The cues overlapping [start, end), re-timed to start at 0; edge cues clipped, not dropped
+    (unless less than `min_ms` of them is left: a flash nobody can read)."""
     if end_ms <= start_ms:
         raise ValueError("slice end must be after its start")
     out = []
     for cue in cues:
         if cue.end <= start_ms or cue.start >= end_ms:
+            continue
+        if min(cue.end, end_ms) - max(cue.start, start_ms) < min_ms:
             continue
         out.append(
             replace(

@@ -18,6 +18,7 @@ from .errors import ClipkitError, InputError, MediaError, OutputError
 from .ffmpeg import MediaInfo, decode_audio, probe
 from .fsutil import is_up_to_date
 from .models import LocalModel, resolve_model
+from .progress import Event, EventCallback
 from .subsfile import write
 from .subtitles import Profile, shape_words
 from .transcript import Transcript
@@ -46,23 +47,6 @@ class TranscribeOptions:
             beam_size=self.beam_size,
             compute_type=self.compute_type,
         )
-
-
-@dataclass(frozen=True)
-class Event:
-    """Progress reported to the caller: start, progress, done, skipped or failed."""
-
-    kind: str
-    path: str
-    index: int  # 1-based position among the files
-    total: int
-    done_ms: int = 0
-    duration_ms: int = 0
-    message: str = ""
-    outputs: tuple[str, ...] = ()
-
-
-EventCallback = Callable[[Event], None]
 
 
 @dataclass(frozen=True)

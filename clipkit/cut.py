@@ -1,0 +1,627 @@
+"""The cut pipeline: validate a plan against its recordings, then make each extract in ONE ffmpeg
+run: an accurate seek, the extract's subtitles burnt in, two-pass loudness normalisation, fades,
+H.264 + AAC in MP4 with +faststart. Subtitles are written beside each video as SRT and WebVTT and
+a JSON sidecar records what was made (the publisher uses its SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import __version__
+from .burn import BurnStyle, load_style, render_ass
+from .errors import ClipkitError, InputError
+from .ffmpeg import (
+    MediaInfo,
+    escape_filter_value,
+    input_path,
+    measure_loudness,
+    probe,
+    run_ffmpeg,
+    sha256_file,
+)
+from .fsutil import atomic_path, atomic_write_text
+from .plan import PlanError, PlanRow, slugify
+from .profiles import load_profile
+from .progress import Event, EventCallback
+from .resources import fonts_dir
+from .subsfile import read_cues, read_transcript, render
+from .subtitles import Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
+from .timecode import format_clock, parse_timecode
+
+VERTICAL = "9:16"
+EDGE_MIN_MS = 300  # a cue clipped to less than this at an extract's edge is dropped
+
+
+@dataclass(frozen=True)
+class CutOptions:
+    out_dir: Path
+    burn: bool = True
+    aspect: str | None = None  # None: the source's; "9:16": a vertical variant
+    fill: str = "crop"  # vertical: "crop" the centre or "blur" the source behind it
+    style: str | None = None
+    profile: str | None = None  # for subtitles shaped from a transcript's words
+    subs: Path | None = None  # one subtitle file for every extract (plan `subs` column wins)
+    fade_ms: int = 300
+    loudness: float = -14.0
+    true_peak: float = -1.5
+    lra: float = 11.0
+    snap: str | None = None  # "words" or "silence"
+    snap_tolerance_ms: int = 1000
+    pad_ms: int = 0
+    crf: int = 20
+    preset: str = "veryfast"
+    audio_bitrate: str = "160k"
+    jobs: int | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Extract:
+    """A validated plan row: times in ms inside the recording, the output names decided."""
+
+    row: PlanRow
+    source: Path
+    info: MediaInfo
+    start_ms: int
+    end_ms: int
+    title: str
+    slug: str
+    subs: Path | None
+    style: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True)
+class CutResult:
+    extract: Extract
+    status: str  # done, skipped, failed
+    video: Path | None = None
+    sidecar: Path | None = None
+    error: str = ""
+    loudness: float | None = None
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def _find_subtitles(source: Path) -> Path | None:
+    """The recording's subtitles by convention: beside it, or in a sibling `transcripts/`."""
+    for folder in (source.parent, source.parent.parent / "transcripts"):
+        for suffix in (".srt", ".vtt", ".json"):
+            candidate = folder / f"{source.stem}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _transcript_words(subs: Path | None, source: Path) -> list[Word] | None:
+    """Word timings for snapping and reshaping: the transcript JSON beside the subtitles."""
+    candidates = [subs.with_suffix(".json")] if subs is not None else []
+    found = _find_subtitles(source)
+    if found is not None:
+        candidates.append(found.with_suffix(".json"))
+    for c in candidates:
+        if c.is_file():
+            return read_transcript(c).words
+    return None
+
+
+def snap_point(ms: int, words: Sequence[Word], mode: str, tolerance: int, is_start: bool) -> int:
+    """Move a cut point out of a word (mode "words") or into the middle of a pause ("silence")."""
+    if mode == "words":
+        for w in words:
+            if w.start < ms < w.end:
+                target = w.start if is_start else w.end
+                return target if abs(target - ms) <= tolerance else ms
+        return ms
+    pauses = [
+        (a.end, b.start) for a, b in zip(words, words[1:], strict=False) if b.start - a.end >= 250
+    ]
+    best = min(pauses, key=lambda p: abs((p[0] + p[1]) // 2 - ms), default=None)
+    if best is None:
+        return ms
+    middle = (best[0] + best[1]) // 2
+    return middle if abs(middle - ms) <= tolerance else ms
+
+
+def prepare(rows: Sequence[PlanRow], base: Path, options: CutOptions) -> list[Extract]:
+    """Check every row against its recording; collect every problem, then raise them together."""
+    problems: list[str] = []
+    extracts: list[Extract] = []
+    infos: dict[Path, MediaInfo] = {}
+    slugs: dict[str, str] = {}
+    for row in rows:
+        try:
+            extract = _prepare_row(row, base, options, infos)
+        except ClipkitError as exc:
+            problems.append(f"{row.where}: {exc}")
+            continue
+        if extract.slug in slugs:
+            problems.append(
+                f"{row.where}: slug {extract.slug!r} is already used by {slugs[extract.slug]}"
+            )
+            continue
+        slugs[extract.slug] = row.where
+        extracts.append(extract)
+    if problems:
+        raise PlanError(problems)
+    if not extracts:
+        raise InputError("the plan has no extracts")
+    return extracts
+
+
+def _prepare_row(
+    row: PlanRow, base: Path, options: CutOptions, infos: dict[Path, MediaInfo]
+) -> Extract:
+    if not row.source:
+        raise InputError("no source recording")
+    source = (
+        (base / row.source).resolve() if not Path(row.source).is_absolute() else Path(row.source)
+    )
+    if not source.exists():
+        raise InputError(f"source {row.source!r} not found")
+    if source not in infos:
+        infos[source] = probe(source)
+    info = infos[source]
+    if not info.has_video and not info.has_audio:
+        raise InputError(f"{row.source}: no audio or video")
+    fps = info.fps or 25.0
+    start, end = parse_timecode(row.start, fps), parse_timecode(row.end, fps)
+    duration = info.duration_ms
+    warnings: list[str] = []
+    if start >= end:
+        raise InputError(f"start {row.start} is not before end {row.end}")
+    if start >= duration:
+        raise InputError(
+            f"start {row.start} is beyond the end of {source.name} ({format_clock(duration)})"
+        )
+    if end > duration:
+        if end - duration > 1000:
+            raise InputError(
+                f"end {row.end} is past the end of {source.name} ({format_clock(duration)})"
+            )
+        warnings.append(
+            f"end {row.end} clamped to the end of the recording ({format_clock(duration)})"
+        )
+        end = duration
+
+    subs = None
+    if row.subs:
+        subs = (base / row.subs).resolve() if not Path(row.subs).is_absolute() else Path(row.subs)
+    elif options.subs is not None:
+        subs = options.subs
+    if subs is not None and not subs.is_file():
+        raise InputError(f"subtitles {subs} not found")
+    if subs is None and options.burn:
+        subs = _find_subtitles(source)
+        if subs is None:
+            warnings.append(f"no subtitles found for {source.name} (pass --subs); cutting without")
+
+    if options.snap:
+        words = _transcript_words(subs, source)
+        if words is None:
+            raise InputError(f"--snap {options.snap} needs the transcript JSON of {source.name}")
+        start = snap_point(start, words, options.snap, options.snap_tolerance_ms, True)
+        end = snap_point(end, words, options.snap, options.snap_tolerance_ms, False)
+    pad = parse_timecode(row.pad) if row.pad else options.pad_ms
+    start, end = max(0, start - pad), min(duration, end + pad)
+
+    if subs is not None:
+        last_end = max((c.end for c in _load_cues(subs)), default=0)
+        if last_end > duration + 1000:
+            raise InputError(
+                f"subtitles {subs.name} run to {format_clock(last_end)}, past the end of "
+                f"{source.name} ({format_clock(duration)}): not this recording's subtitles?"
+            )
+    title = row.title or f"{source.stem} {format_clock(start)}"
+    slug = slugify(
+        row.slug or row.title or f"{source.stem}-{format_clock(start).replace(':', '-')}"
+    )
+    if options.aspect == VERTICAL:
+        slug += "-vertical"
+    return Extract(
+        row,
+        source,
+        info,
+        start,
+        end,
+        title,
+        slug,
+        subs,
+        row.style or options.style or "default",
+        tuple(warnings),
+    )
+
+
+def _load_cues(subs: Path) -> list[Cue]:
+    if subs.suffix.lower() == ".json":
+        return shape_words(read_transcript(subs).words)
+    return read_cues(subs)
+
+
+def extract_cues(extract: Extract, options: CutOptions) -> list[Cue]:
+    """The extract's subtitles, re-timed to start at 0.
+
+    An SRT/VTT (possibly corrected by hand) is sliced as it is; a transcript's words are shaped
+    afresh for the extract. A vertical extract is re-shaped to the vertical profile.
+    """
+    if extract.subs is None:
+        return []
+    vertical = options.aspect == VERTICAL
+    profile = load_profile("vertical" if vertical else options.profile)
+    if extract.subs.suffix.lower() == ".json":
+        words = slice_words(read_transcript(extract.subs).words, extract.start_ms, extract.end_ms)
+        return _fit(shape_words(words, profile), extract.duration_ms)
+    cues = slice_cues(read_cues(extract.subs), extract.start_ms, extract.end_ms, EDGE_MIN_MS)
+    if vertical:
+        return _fit(shape_words(words_from_cues(cues), profile), extract.duration_ms)
+    return cues
+
+
+def _fit(cues: list[Cue], duration_ms: int) -> list[Cue]:
+    out = []
+    for c in cues:
+        if c.start < duration_ms:
+            out.append(replace(c, end=min(c.end, duration_ms)))
+    return out
+
+
+# --- loudness ------------------------------------------------------------------------------
+
+# Sample peaks are held this far under the true-peak target: inter-sample peaks and the AAC
+# encoder add some back.
+LIMITER_HEADROOM_DB = 1.5
+MAX_GAIN_DB = 30.0
+
+
+def limiter(options: CutOptions) -> str:
+    limit = 10 ** ((options.true_peak - LIMITER_HEADROOM_DB) / 20)
+    return f"alimiter=limit={limit:.4f}:attack=5:release=50:level=false:latency=true"
+
+
+def loudness_chain(gain_db: float, options: CutOptions) -> str:
+    return f"volume={gain_db:.2f}dB,{limiter(options)}"
+
+
+def plan_gain(extract: Extract, options: CutOptions) -> float | None:
+    """The gain that brings the extract to the target loudness, peaks held by a limiter.
+
+    loudnorm's linear mode cannot raise quiet speech whose peaks would then clip: it silently
+    switches to its dynamic mode, which missed the target by 2 LU on short extracts here. So
+    clipkit measures (EBU R128, audio only), applies the gain through a true-peak-safe limiter,
+    and, when the limiter had work to do, measures once more through the same chain and
+    corrects the gain for what the limiter took away. None: silent audio, left as it is.
+    """
+    target = (options.loudness, options.true_peak, options.lra)
+    measured = measure_loudness(extract.source, extract.start_ms, extract.duration_ms, target)
+    if measured is None:
+        return None
+    gain = options.loudness - measured.integrated
+    if measured.true_peak + gain <= options.true_peak - LIMITER_HEADROOM_DB:
+        return gain  # no peak reaches the limiter: the gain alone is exact
+    # The limiter takes away more as the gain grows, so loudness rises slower than the gain:
+    # find the gain by the secant method on measured points (each an audio-only pass).
+    points = [(0.0, measured.integrated)]
+    for _ in range(5):
+        limited = measure_loudness(
+            extract.source,
+            extract.start_ms,
+            extract.duration_ms,
+            target,
+            loudness_chain(gain, options),
+        )
+        if limited is None:
+            break
+        error = options.loudness - limited.integrated
+        if abs(error) < 0.15:
+            break
+        (g0, l0), (g1, l1) = points[-1], (gain, limited.integrated)
+        slope = min(1.0, max(0.1, (l1 - l0) / (g1 - g0))) if g1 != g0 else 1.0
+        points.append((g1, l1))
+        gain = min(gain + error / slope, MAX_GAIN_DB)
+    return gain
+
+
+# --- the encode ----------------------------------------------------------------------------
+
+
+def output_size(info: MediaInfo, aspect: str | None) -> tuple[int, int]:
+    if info.width is None or info.height is None:
+        return (720, 1280) if aspect == VERTICAL else (1280, 720)
+    if aspect == VERTICAL:
+        return (1080, 1920) if info.height >= 1080 else (720, 1280)
+    return info.width - info.width % 2, info.height - info.height % 2
+
+
+def build_encode_args(
+    extract: Extract,
+    options: CutOptions,
+    output: str,
+    ass_path: str | None,
+    gain_db: float | None,
+) -> list[str]:
+    """The single ffmpeg run for one extract (everything after the program name)."""
+    info = extract.info
+    start, dur = f"{extract.start_ms / 1000:.3f}", f"{extract.duration_ms / 1000:.3f}"
+    seconds = extract.duration_ms / 1000
+    width, height = output_size(info, options.aspect)
+    args = [
+        "-y",
+        "-loglevel",
+        "level+warning",
+        "-ss",
+        start,
+        "-t",
+        dur,
+        "-i",
+        input_path(extract.source),
+    ]
+    next_input = 1
+    if info.has_video:
+        video_in = "[0:v:0]"
+    else:  # an audio recording: subtitles on a plain background, for YouTube
+        args += ["-f", "lavfi", "-t", dur, "-i", f"color=c=0x14181f:s={width}x{height}:r=25"]
+        video_in = f"[{next_input}:v]"
+        next_input += 1
+    if info.has_audio:
+        audio_in = "[0:a:0]"
+    else:
+        args += ["-f", "lavfi", "-t", dur, "-i", "anullsrc=r=48000:cl=stereo"]
+        audio_in = f"[{next_input}:a]"
+
+    graph: list[str] = []
+    video = video_in
+    if options.aspect == VERTICAL and info.has_video and info.width and info.height:
+        if options.fill == "blur":
+            graph.append(
+                f"{video}split=2[bg][fg];"
+                f"[bg]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},boxblur=20:3[bgb];"
+                f"[fg]scale={width}:-2[fgs];[bgb][fgs]overlay=(W-w)/2:(H-h)/2[framed]"
+            )
+        else:
+            crop_w = min(info.width, round(info.height * 9 / 16)) // 2 * 2
+            crop_h = min(info.height, round(info.width * 16 / 9)) // 2 * 2
+            graph.append(f"{video}crop={crop_w}:{crop_h},scale={width}:{height}[framed]")
+        video = "[framed]"
+    elif info.has_video and (width, height) != (info.width, info.height):
+        graph.append(f"{video}scale={width}:{height}[framed]")
+        video = "[framed]"
+    chain = ["setsar=1"]
+    if ass_path is not None:
+        chain.append(
+            f"subtitles=filename={escape_filter_value(ass_path)}:fontsdir={escape_filter_value(str(fonts_dir()))}"
+        )
+    fade = min(options.fade_ms, extract.duration_ms // 3) / 1000
+    if fade > 0:
+        chain += [
+            f"fade=t=in:st=0:d={fade:.3f}",
+            f"fade=t=out:st={seconds - fade:.3f}:d={fade:.3f}",
+        ]
+    chain.append("format=yuv420p")
+    graph.append(f"{video}{','.join(chain)}[v]")
+
+    audio_chain = []
+    if gain_db is not None:
+        audio_chain.append(loudness_chain(gain_db, options))
+    audio_chain.append("aresample=48000")  # one rate for AAC, whatever the source had
+    if fade > 0:
+        audio_chain += [
+            f"afade=t=in:st=0:d={fade:.3f}",
+            f"afade=t=out:st={seconds - fade:.3f}:d={fade:.3f}",
+        ]
+    graph.append(f"{audio_in}{','.join(audio_chain)}[a]")
+
+    args += [
+        "-filter_complex", ";".join(graph),
+        "-map", "[v]", "-map", "[a]",
+        "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf), "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", "48000",
+        "-t", dur,
+        "-movflags", "+faststart",
+        "-metadata", f"title={extract.title}",
+        "-f", "mp4", output,
+    ]  # fmt: skip
+    return args
+
+
+def recipe(extract: Extract, options: CutOptions) -> str:
+    """What decides an extract's content; a changed recipe means it must be made again."""
+    stat = extract.source.stat()
+    subs_hash = hashlib.sha256(extract.subs.read_bytes()).hexdigest() if extract.subs else None
+    style = load_style(extract.style) if options.burn else None
+    data = {
+        "clipkit": __version__,
+        "source": [str(extract.source), stat.st_size, stat.st_mtime_ns],
+        "range": [extract.start_ms, extract.end_ms],
+        "row": {k: v for k, v in extract.row.fields.items()},
+        "subs": subs_hash,
+        "style": style.__dict__ if style else None,
+        "options": {
+            k: str(getattr(options, k))
+            for k in (
+                "burn",
+                "aspect",
+                "fill",
+                "profile",
+                "fade_ms",
+                "loudness",
+                "true_peak",
+                "lra",
+                "crf",
+                "preset",
+                "audio_bitrate",
+            )
+        },  # fmt: skip
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def output_paths(extract: Extract, out_dir: Path) -> dict[str, Path]:
+    return {ext: out_dir / f"{extract.slug}.{ext}" for ext in ("mp4", "srt", "vtt", "json")}
+
+
+def is_done(extract: Extract, options: CutOptions) -> bool:
+    paths = output_paths(extract, options.out_dir)
+    if not all(p.is_file() for p in paths.values()):
+        return False
+    try:
+        sidecar = json.loads(paths["json"].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        sidecar.get("recipe") == recipe(extract, options)
+        and sidecar.get("size") == paths["mp4"].stat().st_size
+    )
+
+
+def cut_one(
+    extract: Extract, options: CutOptions, on_progress: Callable[[int], None] | None = None
+) -> CutResult:
+    paths = output_paths(extract, options.out_dir)
+    cues = extract_cues(extract, options)
+    style: BurnStyle = load_style(extract.style)
+    gain = plan_gain(extract, options) if extract.info.has_audio else None
+    width, height = output_size(extract.info, options.aspect)
+    with tempfile.TemporaryDirectory(prefix="clipkit-") as tmp:
+        ass = None
+        if options.burn and cues:
+            ass = os.path.join(tmp, f"{extract.slug}.ass")
+            Path(ass).write_text(render_ass(cues, style, width, height), encoding="utf-8")
+        with atomic_path(paths["mp4"]) as partial:
+            args = build_encode_args(extract, options, input_path(partial), ass, gain)
+            run_ffmpeg(args, on_progress=on_progress, check_fonts=ass is not None)
+            final_loudness = measure_loudness(partial) if extract.info.has_audio else None
+            digest = sha256_file(partial)
+            size = partial.stat().st_size
+    for ext in ("srt", "vtt"):
+        atomic_write_text(paths[ext], render(paths[ext], cues))
+    sidecar = {
+        "format": "clipkit-extract/1",
+        "clipkit_version": __version__,
+        "title": extract.title,
+        "description": extract.row.description,
+        "tags": list(extract.row.tags),
+        "slug": extract.slug,
+        "source": str(extract.source),
+        "start": extract.start_ms / 1000,
+        "end": extract.end_ms / 1000,
+        "start_timecode": format_clock(extract.start_ms),
+        "end_timecode": format_clock(extract.end_ms),
+        "duration": extract.duration_ms / 1000,
+        "video": paths["mp4"].name,
+        "subtitles": {"srt": paths["srt"].name, "vtt": paths["vtt"].name, "cues": len(cues)},
+        "burnt_in": ass is not None,
+        "aspect": options.aspect or f"{width}:{height}",
+        "size": size,
+        "sha256": digest,
+        "loudness": {
+            "target_lufs": options.loudness,
+            "integrated_lufs": final_loudness.integrated if final_loudness else None,
+            "true_peak_dbtp": final_loudness.true_peak if final_loudness else None,
+        },
+        "plan_row": extract.row.where,
+        "recipe": recipe(extract, options),
+    }
+    atomic_write_text(paths["json"], json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n")
+    return CutResult(
+        extract,
+        "done",
+        paths["mp4"],
+        paths["json"],
+        loudness=final_loudness.integrated if final_loudness else None,
+    )
+
+
+def default_jobs() -> int:
+    """Extracts run side by side: x264 alone does not keep every core busy on short clips
+    (decode, filters and the audio chain are serial), so two encodes share two cores well."""
+    return max(1, os.cpu_count() or 1)
+
+
+def cut_all(
+    extracts: Sequence[Extract], options: CutOptions, on_event: EventCallback | None = None
+) -> list[CutResult]:
+    emit = on_event or (lambda e: None)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    total = len(extracts)
+    results: dict[int, CutResult] = {}
+    todo = []
+    for i, ex in enumerate(extracts):
+        for w in ex.warnings:
+            emit(Event("warning", ex.slug, i + 1, total, message=f"{ex.row.where}: {w}"))
+        if not options.force and is_done(ex, options):
+            results[i] = CutResult(ex, "skipped", output_paths(ex, options.out_dir)["mp4"])
+            emit(Event("skipped", ex.slug, i + 1, total))
+        else:
+            todo.append(i)
+
+    def work(i: int) -> CutResult:
+        ex = extracts[i]
+        emit(Event("start", ex.slug, i + 1, total, duration_ms=ex.duration_ms))
+
+        def progress(ms: int) -> None:
+            emit(
+                Event(
+                    "progress",
+                    ex.slug,
+                    i + 1,
+                    total,
+                    done_ms=min(ms, ex.duration_ms),
+                    duration_ms=ex.duration_ms,
+                )
+            )
+
+        try:
+            return cut_one(ex, options, progress)
+        except ClipkitError as exc:
+            return CutResult(ex, "failed", error=f"{ex.row.where}: {exc}")
+
+    jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
+        futures = {pool.submit(work, i): i for i in todo}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            result = fut.result()
+            results[i] = result
+            ex = extracts[i]
+            if result.status == "done":
+                outs = tuple(str(p) for p in output_paths(ex, options.out_dir).values())
+                emit(
+                    Event(
+                        "done",
+                        ex.slug,
+                        i + 1,
+                        total,
+                        done_ms=ex.duration_ms,
+                        duration_ms=ex.duration_ms,
+                        outputs=outs,
+                    )
+                )
+            else:
+                emit(Event("failed", ex.slug, i + 1, total, message=result.error))
+    return [results[i] for i in range(total)]
+
+
+def dry_run_commands(extract: Extract, options: CutOptions) -> list[list[str]]:
+    """The ffmpeg runs `cut` would make, with the measured loudness shown as placeholders."""
+    measure = ["-ss", f"{extract.start_ms / 1000:.3f}", "-t", f"{extract.duration_ms / 1000:.3f}",
+               "-i", input_path(extract.source), "-vn", "-map", "0:a:0", "-af",
+               f"loudnorm=I={options.loudness}:TP={options.true_peak}:LRA={options.lra}:print_format=json",
+               "-f", "null", "-"]  # fmt: skip
+    ass = str(options.out_dir / f"{extract.slug}.ass") if options.burn and extract.subs else None
+    out = str(options.out_dir / f"{extract.slug}.mp4")
+    # the gain comes from the measuring pass; 0.0 stands in for it here
+    encode = build_encode_args(extract, options, out, ass, 0.0 if extract.info.has_audio else None)
+    return [measure, encode] if extract.info.has_audio else [encode]

@@ -1,0 +1,153 @@
+"""Extract plans: the in/out points an editor chose, from a CSV (spreadsheet) or TOML file.
+
+Parsing here is pure (text in, rows out). Times stay as written until the recording's frame
+rate is known, because `HH:MM:SS:FF` timecodes need it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+REQUIRED = ("source", "start", "end")
+OPTIONAL = ("title", "description", "tags", "slug", "subs", "style", "pad")
+COLUMNS = REQUIRED + OPTIONAL
+
+
+class PlanError(InputError):
+    """One or more problems in a plan, each naming its file and row."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One extract as written in the plan (times unparsed)."""
+
+    where: str  # "plan.csv:3" - file and line, for messages
+    source: str
+    start: str
+    end: str
+    title: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    slug: str = ""
+    subs: str = ""
+    style: str = ""
+    pad: str = ""
+    fields: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    if isinstance(value, list):
+        items = [str(v) for v in value]
+    else:
+        items = re.split(r"[;,]", str(value or ""))
+    return tuple(t.strip() for t in items if t.strip())
+
+
+def parse_plan_csv(text: str, name: str) -> list[PlanRow]:
+    text = text.lstrip("\ufeff")  # spreadsheets save a BOM
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise PlanError([f"{name}: empty plan (expected a header row: {','.join(COLUMNS[:6])})"])
+    problems = []
+    unknown = [h for h in header if h and h not in COLUMNS]
+    if unknown:
+        problems.append(
+            f"{name}:1: unknown column(s) {', '.join(unknown)} (known: {', '.join(COLUMNS)})"
+        )
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        problems.append(f"{name}:1: missing column(s) {', '.join(missing)}")
+    if problems:
+        raise PlanError(problems)
+    reader.fieldnames = header
+    rows = []
+    line = 1
+    for raw in reader:
+        line = reader.line_num
+        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        if not any(values.values()):
+            continue  # blank spreadsheet rows
+        rows.append(_row(f"{name}:{line}", values))
+    return rows
+
+
+def parse_plan_toml(text: str, name: str) -> list[PlanRow]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError([f"{name}: {exc}"]) from exc
+    extracts = data.get("extract")
+    if not isinstance(extracts, list) or not extracts:
+        raise PlanError([f"{name}: no [[extract]] tables"])
+    rows, problems = [], []
+    for k, table in enumerate(extracts, start=1):
+        where = f"{name}: extract {k}"
+        unknown = [key for key in table if key not in COLUMNS]
+        if unknown:
+            problems.append(
+                f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(COLUMNS)})"
+            )
+            continue
+        missing = [c for c in REQUIRED if c not in table]
+        if missing:
+            problems.append(f"{where}: missing key(s) {', '.join(missing)}")
+            continue
+        values = {key: value if key == "tags" else str(value) for key, value in table.items()}
+        rows.append(_row(where, values))
+    if problems:
+        raise PlanError(problems)
+    return rows
+
+
+def _row(where: str, values: dict) -> PlanRow:  # type: ignore[type-arg]
+    return PlanRow(
+        where=where,
+        source=str(values.get("source", "")),
+        start=str(values.get("start", "")),
+        end=str(values.get("end", "")),
+        title=str(values.get("title", "")),
+        description=str(values.get("description", "")),
+        tags=_tags(values.get("tags")),
+        slug=str(values.get("slug", "")),
+        subs=str(values.get("subs", "")),
+        style=str(values.get("style", "")),
+        pad=str(values.get("pad", "")),
+        fields={k: str(v) for k, v in values.items()},
+    )
+
+
+def read_plan(path: Path) -> list[PlanRow]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such plan file") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (save the spreadsheet as CSV UTF-8)") from exc
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return parse_plan_csv(text, str(path))
+    if suffix == ".toml":
+        return parse_plan_toml(text, str(path))
+    raise InputError(f"{path}: a plan is a .csv or .toml file")
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """A safe file name from a title: no path separators, no leading dots or dashes."""
+    normal = unicodedata.normalize("NFKC", text).strip().lower()
+    normal = re.sub(r"['’`]", "", normal)
+    normal = re.sub(r"[^\w]+", "-", normal, flags=re.UNICODE)
+    normal = re.sub(r"-{2,}", "-", normal).strip("-._ ")
+    return normal[:max_length].rstrip("-") or "extract"
