@@ -26,6 +26,7 @@ from .ffmpeg import (
     probe,
     run_ffmpeg,
     sha256_file,
+    stop_all,
 )
 from .fsutil import atomic_path, atomic_write_text
 from .plan import PlanError, PlanRow, slugify
@@ -591,27 +592,38 @@ def cut_all(
     jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
         futures = {pool.submit(work, i): i for i in todo}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            result = fut.result()
-            results[i] = result
-            ex = extracts[i]
-            if result.status == "done":
-                outs = tuple(str(p) for p in output_paths(ex, options.out_dir).values())
-                emit(
-                    Event(
-                        "done",
-                        ex.slug,
-                        i + 1,
-                        total,
-                        done_ms=ex.duration_ms,
-                        duration_ms=ex.duration_ms,
-                        outputs=outs,
-                    )
-                )
-            else:
-                emit(Event("failed", ex.slug, i + 1, total, message=result.error))
+        try:
+            _collect(futures, extracts, options, results, emit)
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            stop_all()  # workers see ffmpeg fail and remove their partial files
+            raise
     return [results[i] for i in range(total)]
+
+
+def _collect(futures, extracts, options, results, emit) -> None:  # type: ignore[no-untyped-def]
+    total = len(extracts)
+    for fut in as_completed(futures):
+        i = futures[fut]
+        result = fut.result()
+        results[i] = result
+        ex = extracts[i]
+        if result.status == "done":
+            outs = tuple(str(p) for p in output_paths(ex, options.out_dir).values())
+            emit(
+                Event(
+                    "done",
+                    ex.slug,
+                    i + 1,
+                    total,
+                    done_ms=ex.duration_ms,
+                    duration_ms=ex.duration_ms,
+                    outputs=outs,
+                )
+            )
+        else:
+            emit(Event("failed", ex.slug, i + 1, total, message=result.error))
 
 
 def dry_run_commands(extract: Extract, options: CutOptions) -> list[list[str]]:

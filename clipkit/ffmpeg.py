@@ -24,6 +24,18 @@ from .errors import FFmpegError, MediaError
 
 log = logging.getLogger(__name__)
 
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+
+
+def stop_all() -> None:
+    """Stop every ffmpeg this process started (on Ctrl-C while worker threads wait on them)."""
+    with _running_lock:
+        for proc in list(_running):
+            if proc.poll() is None:
+                proc.terminate()
+
+
 # libass in a static ffmpeg renders no subtitles when it finds no font, and still exits 0.
 FONT_FAILURE_MARKERS = ("fontselect: failed to find any fallback", "failed to find any fallback")
 
@@ -113,6 +125,8 @@ def run_ffmpeg(
 
     reader = threading.Thread(target=drain_stderr, daemon=True)
     reader.start()
+    with _running_lock:
+        _running.add(proc)
     try:
         assert proc.stdout is not None
         if stdout_sink is not None:
@@ -131,6 +145,8 @@ def run_ffmpeg(
         proc.wait()
         raise
     finally:
+        with _running_lock:
+            _running.discard(proc)
         reader.join(timeout=5)
     stderr = "\n".join(stderr_tail)
     if code != 0:

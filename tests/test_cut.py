@@ -1,0 +1,393 @@
+"""`clipkit cut` on real media: probe the produced video, decode its frames, read back its SRT."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import srt
+
+from clipkit.ffmpeg import measure_loudness, probe
+from clipkit.timecode import format_clock
+
+from .conftest import SAMPLE, invoke
+
+pytestmark = pytest.mark.media
+
+FPS = 25
+END = format_clock(probe(SAMPLE).duration_ms)  # the sample's length as messages show it
+SUBS = """1
+00:00:13,000 --> 00:00:15,000
+First subtitle line
+
+2
+00:00:17,000 --> 00:00:19,500
+Second one, it's here
+"""
+
+
+def frame_at(path: Path, seconds: float) -> np.ndarray:
+    """The frame shown at `seconds` (the last frame whose time is <= seconds), as RGB."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        container.seek(int(max(seconds - 2, 0) / stream.time_base), stream=stream, backward=True)
+        shown = None
+        for frame in container.decode(stream):
+            if frame.time is not None and frame.time > seconds + 1e-6:
+                break
+            shown = frame
+        assert shown is not None
+        return shown.to_ndarray(format="rgb24").astype(np.int16)
+
+
+def source_frame(index: int) -> np.ndarray:
+    return frame_at(SAMPLE, index / FPS)
+
+
+def diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).mean())
+
+
+def changed(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of pixels that differ clearly (text drawn on one, not the other)."""
+    return float((np.abs(a - b).max(axis=2) > 48).mean())
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("cut")
+    shutil.copy(SAMPLE, d / "talk.mp4")
+    (d / "talk.srt").write_text(SUBS, encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="module")
+def burnt(work: Path) -> Path:
+    out = work / "burnt"
+    result = invoke(
+        "cut",
+        str(work / "talk.mp4"),
+        "--start",
+        "12.36",
+        "--end",
+        "20.2",
+        "--title",
+        "Burnt",
+        "-o",
+        str(out),
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def plain(work: Path) -> Path:
+    out = work / "plain"
+    result = invoke(
+        "cut", str(work / "talk.mp4"), "--start", "12.36", "--end", "20.2", "--title", "Burnt",
+        "-o", str(out), "-q", "--no-burn", "--fade", "0",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_first_frame_is_the_requested_frame(plain: Path) -> None:
+    first = frame_at(plain / "burnt.mp4", 0.0)
+    start = round(12.36 * FPS)  # frame 309
+    distances = {
+        i: diff(first, source_frame(i)) for i in (start - 2, start - 1, start, start + 1, start + 2)
+    }
+    assert min(distances, key=distances.get) == start, distances
+
+
+def test_duration_sync_and_format(plain: Path) -> None:
+    path = plain / "burnt.mp4"
+    info = probe(path)
+    assert (info.video_codec, info.audio_codec, info.sample_rate) == ("h264", "aac", 48000)
+    with av.open(str(path)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        v_dur = v.frames / FPS
+        assert abs(v_dur - (20.2 - 12.36)) <= 1 / FPS + 1e-6
+        v_start = float(v.start_time * v.time_base)
+        a_start = float(a.start_time * a.time_base)
+        assert abs(v_start - a_start) <= 1 / FPS
+    head = path.read_bytes()[:65536]
+    assert head.find(b"moov") != -1 and head.find(b"moov") < max(
+        head.find(b"mdat"), 1 << 30
+    )  # +faststart
+
+
+def test_retimed_subtitles_and_sidecar(burnt: Path) -> None:
+    cues = list(srt.parse((burnt / "burnt.srt").read_text(encoding="utf-8")))
+    assert [c.content for c in cues] == ["First subtitle line", "Second one, it's here"]
+    assert cues[0].start.total_seconds() == pytest.approx(13.0 - 12.36)
+    assert cues[1].end.total_seconds() == pytest.approx(19.5 - 12.36)
+    assert (
+        (burnt / "burnt.vtt").read_text(encoding="utf-8").startswith("WEBVTT\n\n00:00:00.640 --> ")
+    )
+    side = json.loads((burnt / "burnt.json").read_text(encoding="utf-8"))
+    assert side["title"] == "Burnt" and side["start"] == 12.36 and side["end"] == 20.2
+    assert (
+        side["video"] == "burnt.mp4"
+        and side["subtitles"]["srt"] == "burnt.srt"
+        and side["burnt_in"]
+    )
+    import hashlib
+
+    assert side["sha256"] == hashlib.sha256((burnt / "burnt.mp4").read_bytes()).hexdigest()
+
+
+def test_burnt_subtitle_visible_during_cue_and_absent_between(burnt: Path, plain: Path) -> None:
+    def subtitle_area(path: Path, t: float) -> np.ndarray:
+        return frame_at(path, t)[270:350, 40:600]
+
+    during = 14.0 - 12.36  # mid first cue
+    between = 16.0 - 12.36  # between the cues
+    burnt_mp4, plain_mp4 = burnt / "burnt.mp4", plain / "burnt.mp4"
+    assert changed(subtitle_area(burnt_mp4, during), subtitle_area(plain_mp4, during)) > 0.02
+    assert changed(subtitle_area(burnt_mp4, between), subtitle_area(plain_mp4, between)) < 0.001
+
+
+def test_loudness_normalised(burnt: Path) -> None:
+    measured = measure_loudness(burnt / "burnt.mp4")
+    assert measured is not None
+    assert abs(measured.integrated - -14.0) <= 1.0
+    assert measured.true_peak <= -1.5
+    side = json.loads((burnt / "burnt.json").read_text(encoding="utf-8"))
+    assert side["loudness"]["integrated_lufs"] == pytest.approx(measured.integrated, abs=0.05)
+
+
+def test_rerun_skips_then_plan_change_rebuilds_only_that_extract(work: Path) -> None:
+    plan = work / "plan.csv"
+    plan.write_text(
+        "source,start,end,title,description,tags\n"
+        "talk.mp4,1.5,4,Opening,The welcome,intro\n"
+        'talk.mp4,00:00:07:22,00:00:11.6,"Leeds, growing up",Where Tom grew up,"leeds;family"\n',
+        encoding="utf-8",
+    )
+    out = work / "planned"
+    first = invoke("cut", "--plan", str(plan), "-o", str(out))
+    assert first.exit_code == 0, first.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"{s}.{e}" for s in ("leeds-growing-up", "opening") for e in ("json", "mp4", "srt", "vtt")
+    ]
+    side = json.loads((out / "leeds-growing-up.json").read_text(encoding="utf-8"))
+    assert side["start"] == pytest.approx(7 + 22 / 25) and side["tags"] == ["leeds", "family"]
+    assert side["description"] == "Where Tom grew up" and side["plan_row"] == f"{plan}:3"
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+
+    again = invoke("cut", "--plan", str(plan), "-o", str(out))
+    assert again.exit_code == 0
+    assert (
+        again.stderr.count("up to date") == 2
+        and "Cut 0 of 2 extract(s), 2 up to date" in again.stderr
+    )
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("The welcome", "A warm welcome"), encoding="utf-8"
+    )
+    third = invoke("cut", "--plan", str(plan), "-o", str(out))
+    assert "Cut 1 of 2 extract(s), 1 up to date" in third.stderr
+    assert (out / "opening.mp4").stat().st_mtime_ns > stamps["opening.mp4"]
+    assert (out / "leeds-growing-up.mp4").stat().st_mtime_ns == stamps["leeds-growing-up.mp4"]
+
+
+def test_toml_plan_and_vertical_variant(work: Path) -> None:
+    plan = work / "plan.toml"
+    plan.write_text(
+        '[[extract]]\nsource = "talk.mp4"\nstart = "0:12.3"\nend = "0:21"\ntitle = "Centre"\ntags = ["a", "b"]\n',
+        encoding="utf-8",
+    )
+    out = work / "vertical"
+    result = invoke("cut", "--plan", str(plan), "-o", str(out), "--aspect", "9:16", "-q")
+    assert result.exit_code == 0, result.output
+    info = probe(out / "centre-vertical.mp4")
+    assert (info.width, info.height) == (720, 1280)
+    cues = list(srt.parse((out / "centre-vertical.srt").read_text(encoding="utf-8")))
+    assert cues and all(len(line) <= 25 for c in cues for line in c.content.splitlines())
+
+
+HOSTILE_DIR = "it's: a [test], 100% ünïcødé; ok"
+HOSTILE_NAME = "Tom's story: part 1, (draft) [v2] 50%.mp4"
+
+
+def test_hostile_paths_and_titles_end_to_end(tmp_path: Path) -> None:
+    folder = tmp_path / HOSTILE_DIR
+    folder.mkdir()
+    video = folder / HOSTILE_NAME
+    shutil.copy(SAMPLE, video)
+    subs = folder / "subs: Tom's [final], 100%.srt"
+    subs.write_text(SUBS, encoding="utf-8")
+    plan = folder / "plan's: list.csv"
+    plan.write_text(
+        "source,start,end,title,subs\n"
+        f'"{HOSTILE_NAME}",12.36,16,"Tom\'s story: the ""centre"", [part 1] 100% — Łódź","{subs.name}"\n',
+        encoding="utf-8",
+    )
+    out = folder / "out: here"
+    result = invoke("cut", "--plan", str(plan), "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    (mp4,) = out.glob("*.mp4")
+    assert mp4.name == "toms-story-the-centre-part-1-100-łódź.mp4"
+    side = json.loads(mp4.with_suffix(".json").read_text(encoding="utf-8"))
+    assert side["title"] == 'Tom\'s story: the "centre", [part 1] 100% — Łódź'
+    # the subtitle really was burnt in, through the hostile path of its ASS file and font dir
+    plain = tmp_path / "plain"
+    invoke(
+        "cut", str(video), "--start", "12.36", "--end", "16", "-o", str(plain), "--no-burn", "-q"
+    )
+    (plain_mp4,) = plain.glob("*.mp4")
+    area = np.s_[270:350, 40:600]
+    assert changed(frame_at(mp4, 1.64)[area], frame_at(plain_mp4, 1.64)[area]) > 0.02
+
+
+def test_dry_run_prints_commands_and_writes_nothing(work: Path) -> None:
+    out = work / "dry"
+    result = invoke(
+        "cut", str(work / "talk.mp4"), "--start", "5.5", "--end", "9", "-o", str(out), "--dry-run"
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert (
+        lines[0]
+        == 'command line: talk-0-05-500: talk.mp4 0:05.500 -> 0:09.000 (3.500 s) "talk 0:05.500"'
+    )
+    assert any("loudnorm=" in ln and "print_format=json" in ln for ln in lines)
+    encode = next(ln for ln in lines if "-filter_complex" in ln)
+    assert (
+        "-ss 5.500 -t 3.500 -i" in encode
+        and "subtitles=filename=" in encode
+        and "libx264" in encode
+    )
+    assert not out.exists()
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def plan_errors(
+    work: Path, body: str, header: str = "source,start,end,title"
+) -> tuple[int, list[str], Path]:
+    plan = work / "bad.csv"
+    plan.write_text(f"{header}\n{body}", encoding="utf-8")
+    out = work / "bad-out"
+    result = invoke("cut", "--plan", str(plan), "-o", str(out))
+    return result.exit_code, result.stderr.splitlines(), out
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("talk.mp4,10,5,Backwards\n", "start 10 is not before end 5"),
+        ("talk.mp4,2:00,2:10,Too late\n", f"start 2:00 is beyond the end of talk.mp4 ({END})"),
+        ("talk.mp4,-5,10,Negative\n", "negative time '-5'"),
+        ("talk.mp4,1:00,1:20,Past end\n", f"end 1:20 is past the end of talk.mp4 ({END})"),
+        ("missing.mp4,1,5,Gone\n", "source 'missing.mp4' not found"),
+        (
+            "talk.mp4,1,x5,Typo\n",
+            "invalid timecode 'x5' (use SS, MM:SS, HH:MM:SS.mmm or HH:MM:SS:FF)",
+        ),
+    ],
+)
+def test_bad_rows(work: Path, body: str, message: str) -> None:
+    code, err, out = plan_errors(work, body)
+    assert (code, err) == (1, [f"Error: {work / 'bad.csv'}:2: {message}"])
+    assert not out.exists()
+
+
+def test_every_problem_reported_with_its_row(work: Path) -> None:
+    code, err, out = plan_errors(work, "talk.mp4,10,5,A\ntalk.mp4,1,3,Same\ntalk.mp4,4,6,Same\n")
+    assert code == 1
+    assert err == [
+        f"Error: {work / 'bad.csv'}:2: start 10 is not before end 5",
+        f"Error: {work / 'bad.csv'}:4: slug 'same' is already used by {work / 'bad.csv'}:3",
+    ]
+
+
+def test_unknown_column(work: Path) -> None:
+    code, err, _ = plan_errors(work, "talk.mp4,1,3,A,x\n", header="source,start,end,title,colour")
+    assert code == 1
+    assert err == [
+        f"Error: {work / 'bad.csv'}:1: unknown column(s) colour (known: source, start, end, title, "
+        "description, tags, slug, subs, style, pad)"
+    ]
+
+
+def test_end_within_a_second_past_the_end_is_clamped(work: Path) -> None:
+    out = work / "clamped"
+    result = invoke(
+        "cut",
+        str(work / "talk.mp4"),
+        "--start",
+        "1:10",
+        "--end",
+        "1:13.5",
+        "-o",
+        str(out),
+        "--no-burn",
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Warning: command line: end 1:13.5 clamped to the end of the recording ({END})"
+        in result.stderr
+    )
+    side = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
+    assert side["end"] == pytest.approx(probe(SAMPLE).duration_ms / 1000)
+
+
+def test_subtitles_of_another_recording(work: Path) -> None:
+    other = work / "other.srt"
+    other.write_text("1\n00:30:00,000 --> 00:30:02,000\nfrom a long recording\n", encoding="utf-8")
+    result = invoke(
+        "cut",
+        str(work / "talk.mp4"),
+        "--start",
+        "1",
+        "--end",
+        "3",
+        "--subs",
+        str(other),
+        "-o",
+        str(work / "x"),
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: command line: subtitles other.srt run to 30:02.000, past the end of talk.mp4 ({END}): "
+        "not this recording's subtitles?\n"
+    )
+    assert not (work / "x").exists()
+
+
+def test_interrupt_leaves_no_partial_video(work: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = work / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clipkit.cli", "cut", str(work / "talk.mp4"), "--start", "0", "--end", "70",
+         "-o", str(out), "--no-burn", "-q", "--aspect", "9:16", "--fill", "blur"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob(".*part*")):
+        time.sleep(0.05)
+    assert list(out.glob(".*part*")), "the encode never started"
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert (
+        stderr.decode()
+        .strip()
+        .endswith("Error: interrupted; finished outputs are kept, partial ones removed")
+    )
+    assert list(out.iterdir()) == []
