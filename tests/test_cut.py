@@ -184,7 +184,7 @@ def test_rerun_skips_then_plan_change_rebuilds_only_that_extract(work: Path) -> 
     again = invoke("cut", "--plan", str(plan), "-o", str(out))
     assert again.exit_code == 0
     assert (
-        again.stderr.count("up to date") == 2
+        again.stderr.count("up to date, skipped") == 2
         and "Cut 0 of 2 extract(s), 2 up to date" in again.stderr
     )
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
