@@ -61,6 +61,7 @@ format: install
 
 bench: install
 	$(PY) bench/bench_transcribe.py
+	$(PY) bench/bench_cut.py
 
 clean:
 	rm -rf $(DEMO_OUT) .pytest_cache .ruff_cache

@@ -289,6 +289,42 @@ def measure_loudness(
     return Loudness(*values)
 
 
+_EBUR128_I = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf|nan) LUFS")
+
+
+def integrated_loudness(
+    path: str | os.PathLike[str],
+    start_ms: int = 0,
+    duration_ms: int | None = None,
+    pre_filter: str | None = None,
+) -> float | None:
+    """Integrated loudness (LUFS) by the ebur128 filter: no true-peak oversampling, so several
+    times cheaper than loudnorm's analysis. None for silence."""
+    args = ["-ss", f"{start_ms / 1000:.3f}"]
+    if duration_ms is not None:
+        args += ["-t", f"{duration_ms / 1000:.3f}"]
+    chain = (f"{pre_filter}," if pre_filter else "") + "ebur128=framelog=quiet"
+    args += [
+        "-i",
+        input_path(path),
+        "-vn",
+        "-sn",
+        "-dn",
+        "-map",
+        "0:a:0",
+        "-af",
+        chain,
+        "-f",
+        "null",
+        "-",
+    ]
+    match = _EBUR128_I.findall(run_ffmpeg(args))
+    if not match:
+        raise FFmpegError(f"could not read the loudness of {path}")
+    value = float(match[-1])
+    return value if _finite(value) and value > -70 else None
+
+
 def _finite(x: float) -> bool:
     return x == x and abs(x) != float("inf")
 

