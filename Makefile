@@ -44,9 +44,10 @@ fonts:
 demo: install
 	$(CLIPKIT) transcribe samples/conversation.mp4 -o $(DEMO_OUT)
 	$(CLIPKIT) subs check $(DEMO_OUT)/conversation.srt
+	$(CLIPKIT) cut --plan samples/plan.csv --subs $(DEMO_OUT)/conversation.srt -o $(DEMO_OUT)/extracts
 	@echo
 	@echo "Demo outputs in $(DEMO_OUT)/:"
-	@ls -1 $(DEMO_OUT)
+	@ls -1 $(DEMO_OUT) $(DEMO_OUT)/extracts
 
 test: install
 	$(PY) -m pytest -q
