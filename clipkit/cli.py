@@ -635,6 +635,217 @@ def load_profile_check(profile: str | None) -> None:
     load_profile(profile)
 
 
+# --- publish and auth ----------------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--playlist", required=True, help="Playlist title: found by title, or created.")
+@click.option(
+    "--privacy",
+    type=click.Choice(["private", "unlisted", "public"]),
+    default="private",
+    show_default=True,
+)
+@click.option(
+    "--captions/--no-captions",
+    default=True,
+    show_default=True,
+    help="Upload each extract's SRT as a caption track.",
+)
+@click.option("--language", help="Caption and audio language (default: the sidecar's, else en).")
+@click.option("--replace", is_flag=True, help="Replace published extracts whose video has changed.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the API calls and the quota they would use; upload nothing.",
+)
+@click.option(
+    "--quota-budget",
+    type=click.IntRange(0),
+    help="Stop before using more quota units than this (default: the daily budget).",
+)
+@click.option(
+    "--chunk-size",
+    default=None,
+    help="Upload chunk size, a multiple of 256K (default from configs/youtube.toml).",
+)
+@click.option(
+    "--retries", type=click.IntRange(0, 50), help="Retries per request on transient errors."
+)
+@click.option("--retry-wait", type=float, help="Base of the exponential backoff, seconds.")
+@click.option("--timeout", type=float, help="Socket timeout, seconds.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+def publish(
+    paths: tuple[Path, ...],
+    playlist: str,
+    privacy: str,
+    captions: bool,
+    language: str | None,
+    replace: bool,
+    dry_run: bool,
+    quota_budget: int | None,
+    chunk_size: str | None,
+    retries: int | None,
+    retry_wait: float | None,
+    timeout: float | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Upload extracts (folders of NAME.json sidecars, or sidecar files) to a YouTube playlist.
+
+    Resumable and idempotent: an interrupted upload resumes where the server stopped, and an
+    extract already uploaded is never uploaded again (state in .clipkit-publish.json beside
+    the extracts).
+    """
+    from dataclasses import replace as dc_replace
+
+    from .publish import (
+        UNVERIFIED_NOTE,
+        Publisher,
+        PublishOptions,
+        PublishState,
+        collect,
+        plan_calls,
+    )
+    from .youtube import api_root, build_client, fresh_credentials, parse_size, youtube_config
+
+    costs, settings = youtube_config()
+    if chunk_size:
+        settings = dc_replace(settings, chunk_size=parse_size(chunk_size))
+    if retries is not None:
+        settings = dc_replace(settings, retries=retries)
+    if retry_wait is not None:
+        settings = dc_replace(settings, retry_base_seconds=retry_wait)
+    if timeout is not None:
+        settings = dc_replace(settings, timeout_seconds=timeout)
+    options = PublishOptions(
+        playlist=playlist, privacy=privacy, captions=captions, replace=replace,
+        quota_budget=quota_budget if quota_budget is not None else costs.get("daily_budget"),
+        language=language, settings=settings, costs=costs,
+    )  # fmt: skip
+    items = collect(list(paths), language)
+    state = PublishState.for_items(items)
+    if dry_run:
+        calls = plan_calls(items, state, options)
+        units = sum(costs.get(c.call, 1) for c in calls)
+        click.echo(f"Would publish {len(items)} extract(s) to playlist {playlist!r} ({privacy}):")
+        for c in calls:
+            who = c.item.video.name if c.item else "playlist"
+            note = f" ({c.note})" if c.note else ""
+            click.echo(f"  {who}: {c.call}{note}  {costs.get(c.call, 1)} units")
+        for item in items:
+            for fix in item.fixups:
+                click.echo(f"  note: {item.sidecar.name}: {fix}")
+        click.echo(
+            f"Estimated quota: {units} units of the {costs.get('daily_budget', 10000)}-unit daily budget (budget for this run: {options.quota_budget})."
+        )
+        if privacy != "private":
+            click.echo(f"Note: {UNVERIFIED_NOTE}.")
+        return
+    creds = fresh_credentials()
+    client = build_client(creds, api_root(), settings.timeout_seconds)
+    printer = ProgressPrinter(quiet, verb="uploading")
+    publisher = Publisher(client, state, options, printer)
+    try:
+        outcomes = publisher.run(items)
+    finally:
+        if creds.token:
+            from .youtube import save_token
+
+            save_token(creds)  # keep a token refreshed during the run
+    if as_json:
+        click.echo(json.dumps({
+            "playlist": state.data["playlists"].get(playlist), "quota_used": publisher.used,
+            "extracts": [{"slug": o.item.slug, "status": o.status, "video_id": o.video_id, "notes": o.notes} for o in outcomes],
+        }, indent=2))  # fmt: skip
+    if not quiet:
+        done = sum(o.status == "published" for o in outcomes)
+        already = sum(o.status == "already" for o in outcomes)
+        click.echo(
+            f"Published {done} of {len(outcomes)} extract(s)"
+            + (f", {already} already published" if already else "")
+            + f"; {publisher.used} quota units used",
+            err=True,
+        )
+    changed = [o for o in outcomes if o.status == "changed"]
+    if changed:
+        from .errors import InputError
+
+        names = ", ".join(o.item.slug for o in changed)
+        raise InputError(
+            f"{len(changed)} extract(s) changed since they were published ({names}): --replace replaces them"
+        )
+
+
+@cli.group(context_settings=CONTEXT)
+def auth() -> None:
+    """Log in to YouTube (OAuth), show the saved login, log out."""
+
+
+@auth.command("login", context_settings=CONTEXT)
+@click.option(
+    "--client-secrets",
+    type=click.Path(path_type=Path),
+    help="OAuth client secrets JSON (Desktop app).",
+)
+@click.option(
+    "--browser/--no-browser",
+    "open_browser",
+    default=True,
+    help="Open a browser, or only print the URL.",
+)
+@click.option("--browser-name", help="Which browser to open (Python's webbrowser names).")
+def auth_login(client_secrets: Path | None, open_browser: bool, browser_name: str | None) -> None:
+    """Authorise clipkit to upload to your channel; the token is saved with mode 0600."""
+    from .youtube import client_secrets_path, login, token_path
+
+    secrets = client_secrets_path(client_secrets)
+    login(
+        secrets,
+        open_browser=open_browser,
+        browser=browser_name,
+        prompt="Open this address to authorise clipkit:\n{url}",
+    )
+    click.echo(f"Logged in; token saved to {token_path()}")
+
+
+@auth.command("status", context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def auth_status(as_json: bool) -> None:
+    """Show the saved login: scopes, expiry, the channel. Never prints secrets."""
+    from .youtube import api_root, build_client, fresh_credentials, token_status
+
+    status = token_status()
+    if status["logged_in"]:
+        try:
+            client = build_client(fresh_credentials(), api_root(), 30)
+            channels = client.channels().list(part="snippet", mine=True).execute().get("items", [])
+            status["channel"] = channels[0]["snippet"]["title"] if channels else None
+        except ClipkitError as exc:
+            status["channel_error"] = str(exc)
+        except Exception as exc:  # an offline status is still worth showing
+            status["channel_error"] = f"{type(exc).__name__}: could not reach YouTube"
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    if not status["logged_in"]:
+        click.echo(f"Not logged in (no token at {status['token_file']}); run `clipkit auth login`.")
+        return
+    for key, value in status.items():
+        if key != "logged_in":
+            click.echo(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
+
+
+@auth.command("logout", context_settings=CONTEXT)
+def auth_logout() -> None:
+    """Delete the saved token."""
+    from .youtube import logout, token_path
+
+    click.echo(f"Logged out; removed {token_path()}" if logout() else "Not logged in.")
+
+
 # --- models --------------------------------------------------------------------------------
 
 

@@ -10,8 +10,11 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it over `target` only if the block succeeds."""
+def atomic_path(target: str | os.PathLike[str], mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it over `target` only if the block succeeds.
+
+    `mode` is set before anything is written (0o600 keeps a secret private from the start).
+    """
     target = Path(target)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.stem[:40]}.", suffix=".part" + target.suffix, dir=target.parent
@@ -19,7 +22,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
+        os.chmod(tmp_path, mode if mode is not None else 0o666 & ~_umask())  # mkstemp makes 0600
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
@@ -29,10 +32,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
-    with atomic_path(target) as tmp:
+    with atomic_path(target, mode) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
-        if mode is not None:
-            os.chmod(tmp, mode)
 
 
 def is_up_to_date(outputs: list[Path], inputs: list[Path]) -> bool:
