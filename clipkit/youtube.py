@@ -174,8 +174,12 @@ def load_credentials() -> Any:
         creds = Credentials.from_authorized_user_info(info, info.get("scopes") or SCOPES)
     except (ValueError, KeyError) as exc:
         raise AuthError(f"the saved YouTube login at {path} is unreadable: {LOGIN_HINT}") from exc
-    if info.get("token_uri"):
-        creds = creds.with_token_uri(info["token_uri"])  # keep a non-Google token endpoint
+    if info.get("token_uri") and creds.token_uri != info["token_uri"]:
+        # from_authorized_user_info puts Google's endpoint back, and with_token_uri loses the
+        # expiry (an expired token would then look valid): keep both
+        expiry = creds.expiry
+        creds = creds.with_token_uri(info["token_uri"])
+        creds.expiry = expiry
     return creds
 
 

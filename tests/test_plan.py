@@ -8,7 +8,12 @@ from clipkit.cut import snap_point
 from clipkit.plan import PlanError, parse_plan_csv, parse_plan_toml, slugify
 from clipkit.subtitles import Word
 
-WORDS = [Word(1000, 1400, "We"), Word(1450, 1900, "didn't"), Word(2600, 3000, "have"), Word(3050, 3600, "much.")]
+WORDS = [
+    Word(1000, 1400, "We"),
+    Word(1450, 1900, "didn't"),
+    Word(2600, 3000, "have"),
+    Word(3050, 3600, "much."),
+]
 
 
 @pytest.mark.parametrize(
@@ -50,7 +55,7 @@ def test_slugify(title: str, slug: str) -> None:
 
 def test_csv_plan_with_bom_blank_rows_and_quoted_fields() -> None:
     rows = parse_plan_csv(
-        '\ufeffSource,Start,End,Title,Description,Tags\n'
+        "\ufeffSource,Start,End,Title,Description,Tags\n"
         'a.mp4,1,2,"One, two","He said ""hi""","x; y"\n'
         ",,,,,\n"
         "b.mp4,00:01:00:12,1:05,Three,,\n",
@@ -71,7 +76,9 @@ def test_csv_plan_missing_columns() -> None:
 
 def test_toml_plan_errors() -> None:
     with pytest.raises(PlanError) as err:
-        parse_plan_toml('[[extract]]\nsource = "a.mp4"\nstart = 1\n\n[[extract]]\nsorce = "b"\n', "p.toml")
+        parse_plan_toml(
+            '[[extract]]\nsource = "a.mp4"\nstart = 1\n\n[[extract]]\nsorce = "b"\n', "p.toml"
+        )
     assert err.value.problems == [
         "p.toml: extract 1: missing key(s) end",
         "p.toml: extract 2: unknown key(s) sorce (known: source, start, end, title, description, tags, slug, subs, style, pad)",
