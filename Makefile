@@ -63,6 +63,7 @@ format: install
 bench: install
 	$(PY) bench/bench_transcribe.py
 	$(PY) bench/bench_cut.py
+	$(PY) bench/bench_publish.py
 
 clean:
 	rm -rf $(DEMO_OUT) .pytest_cache .ruff_cache

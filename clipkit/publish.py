@@ -36,6 +36,7 @@ from .youtube import (
 )
 
 STATE_NAME = ".clipkit-publish.json"
+STATE_SAVE_INTERVAL = 1.0  # seconds between saves of an upload's confirmed byte count
 PRIVACY = ("private", "unlisted", "public")
 TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
@@ -300,6 +301,7 @@ class Publisher:
         self.used = 0
         self.calls: list[str] = []
         self.sleep: Callable[[float], None] = time.sleep
+        self._last_save = 0.0
 
     # quota and retries
 
@@ -466,13 +468,18 @@ class Publisher:
                 return dict(response)
 
     def _record_session(self, entry: dict[str, Any], request: Any) -> None:
-        if request.resumable_uri and (
-            entry.get("session_uri") != request.resumable_uri
-            or entry.get("bytes_confirmed") != request.resumable_progress
-        ):
-            entry["session_uri"] = request.resumable_uri
-            entry["bytes_confirmed"] = request.resumable_progress
+        """The session URI is saved at once (it is what a later run resumes); the byte count
+        only for people and progress, at most once a second, since a resuming run asks the
+        server for its offset anyway."""
+        if not request.resumable_uri:
+            return
+        new_session = entry.get("session_uri") != request.resumable_uri
+        entry["session_uri"] = request.resumable_uri
+        entry["bytes_confirmed"] = request.resumable_progress
+        now = time.monotonic()
+        if new_session or now - self._last_save >= STATE_SAVE_INTERVAL:
             self.state.save()
+            self._last_save = now
 
     def _session_gone(self, exc: BaseException, request: Any, entry: dict[str, Any]) -> bool:
         """An upload session the server no longer knows (expired): start a new one."""
