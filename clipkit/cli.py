@@ -56,13 +56,37 @@ def _debug(ctx: click.Context) -> bool:
 @click.option(
     "--debug", is_flag=True, help="Show debug logs (ffmpeg commands) and full tracebacks."
 )
-def cli(debug: bool) -> None:
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Project folder (default: the nearest folder with a clipkit.toml, from here up).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, project: Path | None) -> None:
     """clipkit: transcripts, subtitles, extracts and playlists from community recordings."""
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if ctx.invoked_subcommand in ("init", "doctor", "batch-rules", None):
+        return
+    from .project import find_project, load_project
+
+    root = project if project is not None else find_project(Path.cwd())
+    if root is None:
+        return
+    loaded = load_project(root)
+    defaults = loaded.default_map()
+    defaults["transcribe"].setdefault("output_dir", loaded.transcripts)
+    defaults["cut"].setdefault("output_dir", loaded.extracts)
+    ctx.default_map = defaults
+    ctx.obj = loaded
+
+
+def _project() -> Any:
+    """The project this command runs in (from --project or clipkit.toml above), or None."""
+    return click.get_current_context().find_root().obj
 
 
 # --- progress ------------------------------------------------------------------------------
@@ -134,7 +158,7 @@ def _status(quiet: bool) -> Any:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("recordings", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("recordings", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "-o",
     "--output-dir",
@@ -200,9 +224,26 @@ def transcribe(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Transcribe recordings to SRT, WebVTT, plain text and JSON with word timings."""
+    """Transcribe recordings to SRT, WebVTT, plain text and JSON with word timings.
+
+    In a project, with no RECORDINGS: every recording in its recordings/ folder.
+    """
+    from .errors import InputError
     from .profiles import load_profile
     from .transcribe import TranscribeOptions, parse_formats, transcribe_files
+
+    if not recordings:
+        project = _project()
+        if project is None:
+            raise InputError("no recordings given (and no project here to take them from)")
+        found = sorted(
+            p for p in project.recordings.glob("*") if p.is_file() and not p.name.startswith(".")
+        )
+        recordings = tuple(p for p in found if not p.name.endswith(".source.json"))
+        if not recordings:
+            raise InputError(
+                f"{project.recordings}: no recordings yet (`clipkit fetch URL|FILE` brings them in)"
+            )
 
     options = TranscribeOptions(
         engine=engine,
@@ -515,8 +556,12 @@ def subs_slice(input_file: Path, start: str, end: str, output: Path | None) -> N
     "--dry-run", is_flag=True, help="Print the validated plan and the exact ffmpeg commands."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option(
+    "--only", "only", multiple=True, help="Cut only the extract(s) with this slug (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
 def cut(
+    only: tuple[str, ...],
     recording: Path | None,
     plan_file: Path | None,
     start: str | None,
@@ -557,6 +602,9 @@ def cut(
     from .plan import PlanRow, read_plan
     from .timecode import format_clock, parse_timecode
 
+    project = _project()
+    if plan_file is None and recording is None and project is not None:
+        plan_file = project.plan
     if plan_file is not None:
         if recording is not None or start or end:
             raise InputError("give either --plan or RECORDING --start --end, not both")
@@ -595,6 +643,11 @@ def cut(
     if subs is not None and not subs.is_file():
         raise InputError(f"subtitles {subs} not found")
     extracts = prepare(rows, base, options)
+    if only:
+        unknown = sorted(set(only) - {ex.slug for ex in extracts})
+        if unknown:
+            raise InputError(f"no extract with slug {', '.join(unknown)} in the plan")
+        extracts = [ex for ex in extracts if ex.slug in only]
     if dry_run:
         ffmpeg = find_ffmpeg().path
         for ex in extracts:
@@ -639,8 +692,10 @@ def load_profile_check(profile: str | None) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--playlist", required=True, help="Playlist title: found by title, or created.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--playlist", help="Playlist title: found by title, or created (default: clipkit.toml's)."
+)
 @click.option(
     "--privacy",
     type=click.Choice(["private", "unlisted", "public"]),
@@ -725,6 +780,17 @@ def publish(
         quota_budget=quota_budget if quota_budget is not None else costs.get("daily_budget"),
         language=language, settings=settings, costs=costs,
     )  # fmt: skip
+    from .errors import InputError
+
+    project = _project()
+    if not paths:
+        if project is None:
+            raise InputError("no extracts given (a folder of extracts or NAME.json sidecars)")
+        paths = (project.extracts,)
+    if not playlist:
+        raise InputError(
+            "no playlist: pass --playlist TITLE or set [publish] playlist in clipkit.toml"
+        )
     items = collect(list(paths), language)
     state = PublishState.for_items(items)
     if dry_run:
@@ -844,6 +910,119 @@ def auth_logout() -> None:
     from .youtube import logout, token_path
 
     click.echo(f"Logged out; removed {token_path()}" if logout() else "Not logged in.")
+
+
+# --- projects --------------------------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--playlist", help="The YouTube playlist title (default: the folder's name).")
+def init(directory: Path, playlist: str | None) -> None:
+    """Make a project folder: recordings/, transcripts/, extracts/, plan.csv, clipkit.toml."""
+    from .project import init_project
+
+    made = init_project(directory, playlist)
+    for path in made:
+        click.echo(f"created {path}{'/' if path.is_dir() else ''}")
+    if not made:
+        click.echo(f"{directory} is already a clipkit project; nothing changed")
+    else:
+        click.echo(
+            f"Next: clipkit fetch URL|FILE -d {directory / 'recordings'}; then `make all PROJECT={directory}`"
+        )
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("sources", nargs=-1, required=True)
+@click.option(
+    "-d",
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where recordings go (default: the project's recordings/, else ./recordings).",
+)
+@click.option("--link", is_flag=True, help="Link local files instead of copying them.")
+@click.option("--video-password", help="Password for a protected video (e.g. a Zoom share link).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+def fetch(
+    sources: tuple[str, ...],
+    folder: Path | None,
+    link: bool,
+    video_password: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Bring recordings in: http(s) URLs through yt-dlp (Zoom, Vimeo, YouTube, direct links...)
+    or local files. Nothing is fetched twice; each recording gets a NAME.source.json sidecar."""
+    from .fetch import fetch_all
+
+    project = _project()
+    folder = folder or (project.recordings if project is not None else Path("recordings"))
+    results = fetch_all(
+        list(sources),
+        folder,
+        link,
+        video_password,
+        on_event=ProgressPrinter(quiet, verb="fetching"),
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "source": r.source,
+                        "path": str(r.path) if r.path else None,
+                        "status": r.status,
+                        "error": r.error,
+                    }
+                    for r in results
+                ],
+                indent=2,
+            )
+        )
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        from .plan import PlanError
+
+        raise PlanError([r.error for r in failed])
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def status(directory: Path | None, as_json: bool) -> None:
+    """What is done, stale, missing or failed in a project, per recording and extract."""
+    from .errors import InputError
+    from .project import load_project
+    from .status import project_status
+
+    project = load_project(directory) if directory is not None else _project()
+    if project is None:
+        raise InputError("not in a clipkit project (give its folder, or `clipkit init DIR`)")
+    report = project_status(project)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"Project {project.root}")
+    click.echo("Recordings (transcript):")
+    for row in report["recordings"] or [{"name": "(none)", "transcript": ""}]:
+        click.echo(f"  {row['transcript']:<8} {row['name']}")
+    click.echo("Extracts (video; publish):")
+    for row in report["extracts"] or [{"slug": "(no plan rows)", "video": "", "published": ""}]:
+        extra = f"; {row['published']}" if row.get("published") else ""
+        click.echo(f"  {row['video']:<8} {row['slug']}{extra}")
+
+
+@cli.command("batch-rules", hidden=True, context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--clipkit", "clipkit_cmd", default="clipkit", help="How make runs clipkit.")
+def batch_rules(directory: Path, clipkit_cmd: str) -> None:
+    """Write the project's make rules (.clipkit/rules.mk), used by the Makefile's batch targets."""
+    from .project import load_project, write_rules
+
+    click.echo(str(write_rules(load_project(directory), clipkit_cmd)))
 
 
 # --- models --------------------------------------------------------------------------------

@@ -1,0 +1,272 @@
+"""Project folders: `recordings/`, `transcripts/`, `extracts/`, `plan.csv`, `clipkit.toml`.
+
+A project's `clipkit.toml` supplies option defaults to every command (flags override them).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, InputError
+from .resources import configs_dir
+
+CONFIG_NAME = "clipkit.toml"
+PLAN_HEADER = "source,start,end,title,description,tags\n"
+FOLDERS = ("recordings", "transcripts", "extracts")
+# settings each command takes from clipkit.toml: {section: {key: option name}}
+COMMAND_KEYS: dict[str, dict[str, str]] = {
+    "transcribe": {
+        "engine": "engine",
+        "model": "model",
+        "language": "language",
+        "profile": "profile",
+        "vad": "vad",
+    },
+    "cut": {
+        "style": "style",
+        "fade": "fade",
+        "loudness": "loudness",
+        "aspect": "aspect",
+        "burn": "burn",
+    },
+    "publish": {"playlist": "playlist", "privacy": "privacy", "captions": "captions"},
+}
+EXTRA_KEYS = {"publish": {"client_secrets"}}
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    settings: dict[str, dict[str, Any]]
+
+    @property
+    def recordings(self) -> Path:
+        return self.root / "recordings"
+
+    @property
+    def transcripts(self) -> Path:
+        return self.root / "transcripts"
+
+    @property
+    def extracts(self) -> Path:
+        return self.root / "extracts"
+
+    @property
+    def plan(self) -> Path:
+        return self.root / "plan.csv"
+
+    def default_map(self) -> dict[str, dict[str, Any]]:
+        """click's default_map: clipkit.toml values become option defaults."""
+        out: dict[str, dict[str, Any]] = {}
+        for section, keys in COMMAND_KEYS.items():
+            values = self.settings.get(section, {})
+            out[section] = {
+                option: values[key]
+                for key, option in keys.items()
+                if key in values and values[key] != ""
+            }
+        return out
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding a clipkit.toml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def load_project(root: Path) -> Project:
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise InputError(
+            f"{root}: not a clipkit project (no {CONFIG_NAME}; `clipkit init {root}` makes one)"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc  # the message carries the line and column
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text") from exc
+    problems = []
+    for section, values in data.items():
+        known = set(COMMAND_KEYS.get(section, {})) | EXTRA_KEYS.get(section, set())
+        if section not in COMMAND_KEYS or not isinstance(values, dict):
+            problems.append(f"unknown section [{section}]")
+            continue
+        unknown = sorted(set(values) - known)
+        if unknown:
+            problems.append(f"unknown key(s) in [{section}]: {', '.join(unknown)}")
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
+    return Project(root.resolve(), data)
+
+
+def init_project(root: Path, playlist: str | None = None) -> list[Path]:
+    """Create the folders, an empty plan and a documented clipkit.toml; never overwrite."""
+    made: list[Path] = []
+    root.mkdir(parents=True, exist_ok=True)
+    for name in FOLDERS:
+        folder = root / name
+        if not folder.exists():
+            folder.mkdir()
+            made.append(folder)
+    plan = root / "plan.csv"
+    if not plan.exists():
+        plan.write_text(PLAN_HEADER, encoding="utf-8")
+        made.append(plan)
+    config = root / CONFIG_NAME
+    if not config.exists():
+        text = (configs_dir() / CONFIG_NAME).read_text(encoding="utf-8")
+        title = (playlist or root.resolve().name).replace('"', "'")
+        text = text.replace('playlist = ""', f'playlist = "{title}"', 1)
+        config.write_text(text, encoding="utf-8")
+        made.append(config)
+    return made
+
+
+# --- make rules ----------------------------------------------------------------------------
+
+STATE_DIR = ".clipkit"
+RECORDING_SUFFIXES = {
+    ".mp4",
+    ".m4a",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".wav",
+    ".mp3",
+    ".aac",
+    ".flac",
+    ".ogg",
+    ".opus",
+    ".avi",
+    ".m4v",
+}
+
+
+def project_recordings(project: Project) -> list[Path]:
+    if not project.recordings.is_dir():
+        return []
+    return sorted(
+        p for p in project.recordings.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in RECORDING_SUFFIXES
+    )  # fmt: skip
+
+
+def _quote(path: Path | str) -> str:
+    """A shell word for a make recipe: single-quoted, with make's `$` doubled."""
+    import shlex
+
+    return shlex.quote(str(path)).replace("$", "$$")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Keep the mtime (what make compares) unless the content really changed."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def write_rules(project: Project, clipkit: str) -> Path:
+    """Write `.clipkit/rules.mk`: one rule per recording (transcript <- recording) and one per
+    plan row (extract <- its row, its recording, its transcript), on safe stamp names.
+
+    make cannot name files with spaces, so each recording gets a safe-named link under
+    `.clipkit/in/` and each plan row a `.clipkit/rows/SLUG.row` file rewritten only when the row
+    changes; the recipes pass the real paths to clipkit, quoted.
+    """
+    import json
+
+    from .plan import read_plan, slugify
+    from .timecode import parse_timecode
+
+    root = project.root
+    state = root / STATE_DIR
+    for sub in ("in", "rows", "done", "failed"):
+        (state / sub).mkdir(parents=True, exist_ok=True)
+    ids: dict[Path, str] = {}
+    for rec in project_recordings(project):
+        rid = slugify(rec.name, 60)
+        ids[rec.resolve()] = rid
+        link = state / "in" / rid
+        target = Path("..") / ".." / "recordings" / rec.name
+        if not link.is_symlink() or Path(os.readlink(link)) != target:
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(target)
+    stale_links = {p.name for p in (state / "in").iterdir()} - set(ids.values())
+    for name in stale_links:
+        (state / "in" / name).unlink()
+
+    p = "$(CLIPKIT_PROJECT)"
+    lines = [
+        "# Generated by clipkit from plan.csv and recordings/; do not edit.",
+        f"CLIPKIT_PROJECT := {root}",
+        f"CLIPKIT_RUN := {clipkit} --project {_quote(root)}",
+        "",
+    ]
+    transcripts, extracts = [], []
+    for rec, rid in sorted(ids.items(), key=lambda kv: kv[1]):
+        stamp = f"{p}/{STATE_DIR}/done/{rid}.transcript"
+        transcripts.append(stamp)
+        failed = f"{p}/{STATE_DIR}/failed/{rid}.transcript"
+        lines += [
+            f"{stamp}: {p}/{STATE_DIR}/in/{rid} {p}/clipkit.toml",
+            f"\t@$(CLIPKIT_RUN) transcribe {_quote(rec)} --jobs 1 --threads 1 && touch $@ && rm -f {failed} "
+            f"|| {{ touch {failed}; exit 1; }}",
+            "",
+        ]
+    rows = read_plan(project.plan) if project.plan.is_file() else []
+    seen: set[str] = set()
+    for row in rows:
+        source = (
+            (project.root / row.source).resolve()
+            if not Path(row.source).is_absolute()
+            else Path(row.source)
+        )
+        rid = ids.get(source)
+        if rid is None:
+            raise InputError(
+                f"{row.where}: source {row.source!r} is not a recording of this project ({project.recordings})"
+            )
+        try:
+            start = parse_timecode(row.start)
+        except InputError:
+            start = 0
+        from .timecode import format_clock
+
+        slug = slugify(
+            row.slug or row.title or f"{source.stem}-{format_clock(start).replace(':', '-')}"
+        )
+        if slug in seen:
+            continue  # clipkit cut reports the duplicate with both rows
+        seen.add(slug)
+        row_file = state / "rows" / f"{slug}.row"
+        _write_if_changed(
+            row_file, json.dumps(row.fields, sort_keys=True, ensure_ascii=False) + "\n"
+        )
+        stamp = f"{p}/{STATE_DIR}/done/{slug}.extract"
+        failed = f"{p}/{STATE_DIR}/failed/{slug}.extract"
+        extracts.append(stamp)
+        lines += [
+            f"{stamp}: {p}/{STATE_DIR}/rows/{slug}.row {p}/{STATE_DIR}/in/{rid} {p}/{STATE_DIR}/done/{rid}.transcript "
+            f"{p}/clipkit.toml",
+            f"\t@$(CLIPKIT_RUN) cut --only {_quote(slug)} --jobs 1 && touch $@ && rm -f {failed} "
+            f"|| {{ touch {failed}; exit 1; }}",
+            "",
+        ]
+    lines += [
+        "CLIPKIT_TRANSCRIPTS := " + " ".join(transcripts),
+        "CLIPKIT_EXTRACTS := " + " ".join(extracts),
+        "",
+    ]
+    rules = state / "rules.mk"
+    _write_if_changed(rules, "\n".join(lines))
+    return rules

@@ -1,0 +1,83 @@
+"""`clipkit status`: per recording and extract of a project, what is done, stale or failed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .cut import CutOptions, _prepare_row, is_done
+from .errors import ClipkitError
+from .fsutil import is_up_to_date
+from .plan import read_plan
+from .project import STATE_DIR, Project, project_recordings
+from .publish import STATE_NAME
+
+TRANSCRIPT_FORMATS = ("srt", "vtt", "txt", "json")
+
+
+def _failed(project: Project, name: str) -> bool:
+    return (project.root / STATE_DIR / "failed" / name).exists()
+
+
+def project_status(project: Project) -> dict[str, Any]:
+    recordings = []
+    for rec in project_recordings(project):
+        outputs = [project.transcripts / f"{rec.stem}.{fmt}" for fmt in TRANSCRIPT_FORMATS]
+        from .plan import slugify
+
+        if _failed(project, f"{slugify(rec.name, 60)}.transcript"):
+            state = "failed"
+        elif is_up_to_date(outputs, [rec]):
+            state = "done"
+        elif any(o.exists() for o in outputs):
+            state = "stale"
+        else:
+            state = "missing"
+        recordings.append({"name": rec.name, "transcript": state})
+    published = _published(project.extracts / STATE_NAME)
+    extracts = []
+    options = CutOptions(out_dir=project.extracts)
+    rows = read_plan(project.plan) if project.plan.is_file() else []
+    for row in rows:
+        try:
+            ex = _prepare_row(row, project.root, options, {})
+        except ClipkitError as exc:
+            extracts.append(
+                {
+                    "slug": row.title or row.where,
+                    "video": "invalid",
+                    "error": str(exc),
+                    "row": row.where,
+                }
+            )
+            continue
+        video = project.extracts / f"{ex.slug}.mp4"
+        if _failed(project, f"{ex.slug}.extract"):
+            state = "failed"
+        elif is_done(ex, options):
+            state = "done"
+        elif video.exists():
+            state = "stale"
+        else:
+            state = "missing"
+        entry = {"slug": ex.slug, "video": state, "row": row.where}
+        if ex.slug in published:
+            entry["published"] = f"published as https://youtu.be/{published[ex.slug]}"
+        extracts.append(entry)
+    return {"project": str(project.root), "recordings": recordings, "extracts": extracts}
+
+
+def _published(state_file: Path) -> dict[str, str]:
+    if not state_file.is_file():
+        return {}
+    try:
+        data = json.loads(state_file.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    out = {}
+    for slug, sha in data.get("slugs", {}).items():
+        video = data.get("extracts", {}).get(sha, {}).get("video_id")
+        if video:
+            out[slug] = video
+    return out

@@ -1,0 +1,257 @@
+"""Projects: `clipkit fetch` (yt-dlp against a local HTTP server), `init`, `status`, and the
+Makefile's incremental batch targets on a copy of the sample project."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SAMPLE, invoke
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serves files with their types (video/mp4 for the generic extractor), logging nothing."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def media_server(tmp_path: Path) -> Iterator[str]:
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copy(SAMPLE, served / "story.mp4")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_url_then_archive_prevents_a_second_fetch(media_server: str, tmp_path: Path) -> None:
+    folder = tmp_path / "recordings"
+    url = f"{media_server}/story.mp4"
+    result = invoke("fetch", url, "-d", str(folder), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["status"] == "fetched"
+    path = Path(row["path"])
+    assert path.parent == folder and path.name == "story [story].mp4"
+    assert path.read_bytes() == SAMPLE.read_bytes()
+    side = json.loads((folder / "story [story].mp4.source.json").read_text())
+    assert side["url"] == url and side["kind"] == "url" and side["id"] == "Generic story"
+    assert not list(folder.glob("*.part"))
+
+    again = invoke("fetch", url, "-d", str(folder), "--json", "-q")
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)[0] == {
+        "source": url,
+        "path": str(path),
+        "status": "already",
+        "error": "",
+    }
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".clipkit-archive.txt",
+        "story [story].mp4",
+        "story [story].mp4.source.json",
+    ]
+
+
+def test_fetch_404_and_connection_refused(media_server: str, tmp_path: Path) -> None:
+    folder = tmp_path / "recordings"
+    missing = f"{media_server}/missing.mp4"
+    result = invoke("fetch", missing, "-d", str(folder), "-q")
+    assert (result.exit_code, result.stderr) == (1, f"Error: {missing}: not found (HTTP 404)\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    refused = f"http://127.0.0.1:{port}/x.mp4"
+    result = invoke("fetch", refused, "-d", str(folder), "-q")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {refused}: could not connect (connection refused)\n",
+    )
+    assert not [p for p in folder.iterdir() if not p.name.startswith(".")]
+
+
+def test_fetch_unknown_scheme_and_local_files(tmp_path: Path) -> None:
+    folder = tmp_path / "recordings"
+    result = invoke("fetch", "ftp://example.org/talk.mp4", "-d", str(folder), "-q")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: unsupported address 'ftp://example.org/talk.mp4' (give an http(s) URL or a local file)\n",
+    )
+    local = tmp_path / "Zoom recording: Amira & Tom (part 1).mp4"
+    shutil.copy(SAMPLE, local)
+    result = invoke("fetch", str(local), "-d", str(folder), "--json", "-q")
+    assert result.exit_code == 0
+    (row,) = json.loads(result.stdout)
+    assert Path(row["path"]).name == "zoom-recording-amira-tom-part-1.mp4"
+    again = invoke("fetch", str(local), "-d", str(folder), "--json", "-q")
+    assert json.loads(again.stdout)[0]["status"] == "already"
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video")
+    bad = invoke("fetch", str(notes), "-d", str(folder), "-q")
+    assert (bad.exit_code, bad.stderr) == (1, f"Error: {notes}: not a media file ffmpeg can read\n")
+
+
+def test_init_creates_a_project(tmp_path: Path) -> None:
+    project = tmp_path / "coproduction"
+    result = invoke("init", str(project))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"created {project}/recordings/",
+        f"created {project}/transcripts/",
+        f"created {project}/extracts/",
+        f"created {project}/plan.csv",
+        f"created {project}/clipkit.toml",
+        f"Next: clipkit fetch URL|FILE -d {project}/recordings; then `make all PROJECT={project}`",
+    ]
+    assert (project / "plan.csv").read_text() == "source,start,end,title,description,tags\n"
+    assert 'playlist = "coproduction"' in (project / "clipkit.toml").read_text()
+    assert (
+        invoke("init", str(project)).stdout
+        == f"{project} is already a clipkit project; nothing changed\n"
+    )
+
+
+def test_malformed_project_config_names_the_line(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    invoke("init", str(project))
+    config = project / "clipkit.toml"
+    config.write_text('[transcribe]\nengine = "faster-whisper"\nmodel = tiny.en\n')
+    result = invoke("--project", str(project), "status")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {config}: ") and "line 3" in result.stderr
+    config.write_text('[transcribe]\nengnie = "x"\n')
+    result = invoke("--project", str(project), "status")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {config}: unknown key(s) in [transcribe]: engnie\n",
+    )
+
+
+def test_project_settings_are_defaults_and_flags_override(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    invoke("init", str(project))
+    config = project / "clipkit.toml"
+    config.write_text(config.read_text().replace('engine = "faster-whisper"', 'engine = "vosk"'))
+    shutil.copy(SAMPLE, project / "recordings" / "talk.mp4")
+    result = invoke("--project", str(project), "transcribe")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: unknown engine 'vosk' (choose faster-whisper or openai-whisper)\n",
+    )
+    result = invoke("--project", str(project), "transcribe", "--engine", "faster-whisper", "-q")
+    assert result.exit_code == 0, result.output
+    assert (project / "transcripts" / "talk.srt").is_file()  # the project's transcripts/ by default
+
+
+# --- make ------------------------------------------------------------------------------------
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def outputs(project: Path) -> dict[str, float]:
+    return {
+        str(p.relative_to(project)): p.stat().st_mtime_ns
+        for folder in ("transcripts", "extracts")
+        for p in sorted((project / folder).glob("*"))
+    }
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(
+        ROOT / "samples" / "project",
+        target,
+        symlinks=False,
+        ignore=shutil.ignore_patterns(".clipkit", "transcripts", "extracts"),
+    )
+    return target
+
+
+@pytest.mark.engine
+def test_make_all_is_incremental(project_copy: Path) -> None:
+    first = make("all", f"PROJECT={project_copy}")
+    assert first.returncode == 0, first.stderr
+    made = outputs(project_copy)
+    assert sorted(made) == [
+        "extracts/growing-up-in-leeds.json", "extracts/growing-up-in-leeds.mp4", "extracts/growing-up-in-leeds.srt",
+        "extracts/growing-up-in-leeds.vtt", "extracts/when-the-centre-closed-parents-organised.json",
+        "extracts/when-the-centre-closed-parents-organised.mp4", "extracts/when-the-centre-closed-parents-organised.srt",
+        "extracts/when-the-centre-closed-parents-organised.vtt", "transcripts/conversation.json",
+        "transcripts/conversation.srt", "transcripts/conversation.txt", "transcripts/conversation.vtt",
+    ]  # fmt: skip
+
+    second = make("all", f"PROJECT={project_copy}")
+    assert second.returncode == 0
+    assert second.stdout.strip() == "make: Nothing to be done for 'all'."
+    assert outputs(project_copy) == made
+
+    plan = project_copy / "plan.csv"
+    plan.write_text(plan.read_text().replace("0:32.5,0:49", "0:33,0:49"))
+    third = make("all", f"PROJECT={project_copy}")
+    assert third.returncode == 0, third.stderr
+    changed = {k for k, v in outputs(project_copy).items() if made[k] != v}
+    assert changed == {
+        f"extracts/when-the-centre-closed-parents-organised.{e}"
+        for e in ("json", "mp4", "srt", "vtt")
+    }
+    side = json.loads(
+        (project_copy / "extracts" / "when-the-centre-closed-parents-organised.json").read_text()
+    )
+    assert side["start"] == 33.0
+
+    status = invoke("status", str(project_copy), "--json")
+    report = json.loads(status.stdout)
+    assert [r["transcript"] for r in report["recordings"]] == ["done"]
+    assert [r["video"] for r in report["extracts"]] == ["done", "done"]
+
+
+@pytest.mark.engine
+def test_make_j2_gives_the_same_outputs(project_copy: Path, tmp_path: Path) -> None:
+    serial = tmp_path / "serial"
+    shutil.copytree(project_copy, serial)
+    assert make("all", f"PROJECT={serial}").returncode == 0
+    parallel = make("-j2", "all", f"PROJECT={project_copy}")
+    assert parallel.returncode == 0, parallel.stderr
+    assert sorted(outputs(project_copy)) == sorted(outputs(serial))
+    for name in (
+        "transcripts/conversation.srt",
+        "extracts/growing-up-in-leeds.srt",
+        "extracts/when-the-centre-closed-parents-organised.srt",
+    ):
+        assert (project_copy / name).read_text() == (serial / name).read_text()
+    for name in ("growing-up-in-leeds", "when-the-centre-closed-parents-organised"):
+        a = json.loads((project_copy / "extracts" / f"{name}.json").read_text())
+        b = json.loads((serial / "extracts" / f"{name}.json").read_text())
+        assert (a["start"], a["end"], a["title"]) == (b["start"], b["end"], b["title"])
+
+
+def test_plan_naming_a_recording_not_in_the_project(project_copy: Path) -> None:
+    plan = project_copy / "plan.csv"
+    plan.write_text(plan.read_text() + "recordings/elsewhere.mp4,0:01,0:05,Lost,,\n")
+    result = make("extracts", f"PROJECT={project_copy}")
+    assert result.returncode != 0
+    assert (
+        f"Error: {plan}:4: source 'recordings/elsewhere.mp4' is not a recording of this project"
+        in result.stderr
+    )
