@@ -30,7 +30,7 @@ RULES := $(PROJECT)/.clipkit/rules.mk
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint format bench clean fonts transcribe extracts all publish status
+.PHONY: install demo test lint format bench clean fonts browser transcribe extracts all publish status
 
 install: $(STAMP) fonts
 
@@ -51,6 +51,15 @@ fonts:
 		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq fonts-dejavu-core >/dev/null 2>&1) || \
 		echo "note: could not install fonts-dejavu-core; clipkit uses its bundled DejaVu Sans"; \
 	else echo "hint: sudo apt-get install fonts-dejavu-core (optional: clipkit bundles DejaVu Sans)"; fi
+
+# The archive's tests open it in Debian's headless Chromium through chromedriver.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1) || \
+		echo "note: could not install chromium; the archive's browser tests will be skipped"; \
+	else echo "hint: sudo apt-get install chromium chromium-driver (for the archive's browser tests)"; fi
 
 # --- batch jobs over a project ---------------------------------------------------------------
 
@@ -83,11 +92,12 @@ demo: install
 	$(MAKE) --no-print-directory all PROJECT=$(DEMO_OUT)/project
 	$(CLIPKIT) subs check $(DEMO_OUT)/project/transcripts/conversation.srt
 	$(MAKE) --no-print-directory publish PROJECT=$(DEMO_OUT)/project
+	$(CLIPKIT) archive $(DEMO_OUT)/project
 	@echo
 	@echo "Demo outputs in $(DEMO_OUT)/project:"
-	@cd $(DEMO_OUT)/project && ls -1 transcripts/* extracts/*
+	@cd $(DEMO_OUT)/project && ls -1 transcripts/* extracts/* site/index.html
 
-test: install
+test: install browser
 	$(PY) -m pytest -q
 
 lint: install

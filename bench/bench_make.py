@@ -17,8 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def make(*args: str) -> float:
     started = time.perf_counter()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+    }
     subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), *args], check=True, capture_output=True
+        ["make", "--no-print-directory", "-C", str(ROOT), *args],
+        check=True,
+        capture_output=True,
+        env=env,
     )
     return time.perf_counter() - started
 

@@ -1025,6 +1025,110 @@ def batch_rules(directory: Path, clipkit_cmd: str) -> None:
     click.echo(str(write_rules(load_project(directory), clipkit_cmd)))
 
 
+# --- find and archive ------------------------------------------------------------------------
+
+
+def _project_arg(directory: Path | None) -> Any:
+    from .errors import InputError
+    from .project import load_project
+
+    project = load_project(directory) if directory is not None else _project()
+    if project is None:
+        raise InputError("not in a clipkit project (give its folder, or `clipkit init DIR`)")
+    return project
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("query")
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--regex", is_flag=True, help="QUERY is a regular expression (case-insensitive).")
+@click.option(
+    "--context",
+    "-C",
+    "context",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Sentences shown before and after.",
+)
+@click.option(
+    "--to-plan", is_flag=True, help="Append the hits to plan.csv, cut at sentence bounds."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+def find(
+    query: str, directory: Path | None, regex: bool, context: int, to_plan: bool, as_json: bool
+) -> None:
+    """Search every transcript of a project for a phrase (or --regex); exit 1 when nothing matches."""
+    from .archive import load_transcripts, recording_paths
+    from .find import plan_rows, search
+    from .timecode import format_clock
+
+    project = _project_arg(directory)
+    transcripts = load_transcripts(project)
+    hits = search(transcripts, query, regex=regex, context=context)
+    if as_json:
+        click.echo(json.dumps([
+            {"recording": h.recording, "start": h.start / 1000, "end": h.end / 1000, "timecode": format_clock(h.start),
+             "speaker": h.speaker, "matched": h.matched, "text": " ".join(s.text for s in h.sentences),
+             "clip_start": h.clip_start / 1000, "clip_end": h.clip_end / 1000} for h in hits
+        ], indent=2, ensure_ascii=False))  # fmt: skip
+    else:
+        for h in hits:
+            who = f"{h.speaker}: " if h.speaker else ""
+            text = " ".join(s.text for s in h.sentences)
+            click.echo(f"{h.recording}  {format_clock(h.start)}  {who}{text}")
+    if not hits:
+        click.echo(f"No matches for {query!r} in {len(transcripts)} transcript(s).", err=True)
+        raise SystemExit(1)
+    if to_plan:
+        sources = recording_paths(project, transcripts)
+        rows = plan_rows(hits, sources)
+        plan = project.plan
+        existing = (
+            plan.read_text(encoding="utf-8")
+            if plan.is_file()
+            else "source,start,end,title,description,tags\n"
+        )
+        new = [r for r in rows.splitlines(keepends=True) if r not in existing]
+        if not existing.endswith("\n"):
+            existing += "\n"
+        from .fsutil import atomic_write_text
+
+        atomic_write_text(plan, existing + "".join(new))
+        click.echo(f"Added {len(new)} row(s) to {plan}", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the site goes (default: the project's site/).",
+)
+@click.option(
+    "--copy-media",
+    is_flag=True,
+    help="Copy recordings and extracts into the site instead of linking them.",
+)
+@click.option(
+    "--title", help="The archive's title (default: the playlist title, else the folder's name)."
+)
+def archive(
+    directory: Path | None, output_dir: Path | None, copy_media: bool, title: str | None
+) -> None:
+    """Build a static story archive: a page per story with its video, captions, a transcript
+    that seeks the player, its extracts, and a search over every transcript."""
+    from .archive import build_site
+
+    project = _project_arg(directory)
+    out = output_dir or project.root / "site"
+    result = build_site(project, out, copy_media=copy_media, title=title)
+    for note in result.notes:
+        click.echo(f"Warning: {note}", err=True)
+    click.echo(f"Wrote {len(result.pages)} story page(s) and the index: {result.index}")
+
+
 # --- models --------------------------------------------------------------------------------
 
 

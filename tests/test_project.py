@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -30,7 +31,9 @@ def media_server(tmp_path: Path) -> Iterator[str]:
     served = tmp_path / "served"
     served.mkdir()
     shutil.copy(SAMPLE, served / "story.mp4")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(served)))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(served))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -160,11 +163,18 @@ def test_project_settings_are_defaults_and_flags_override(tmp_path: Path) -> Non
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
+    """make as a user runs it, not as a sub-make of `make test` (no MAKELEVEL, no inherited -j)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+    }
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(ROOT), *args],
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
 
 

@@ -1,0 +1,401 @@
+"""The story archive: a static site (plain HTML, CSS and a little JavaScript) that works from
+file:// and any static host. One page per story with its recording, captions, a transcript
+whose timestamps seek the player, and its extracts; an index with a search over every
+transcript. All text is escaped: a transcript saying `<script>` shows it as text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .ffmpeg import probe
+from .find import Sentence, sentences_of
+from .fsutil import atomic_write_text
+from .plan import slugify
+from .project import Project, project_recordings
+from .subtitles import render_vtt, shape_words
+from .timecode import format_clock
+from .transcript import Transcript, load_transcript
+
+ASSETS_CSS = """
+:root { --ink: #1b1f24; --paper: #ffffff; --muted: #4a5563; --accent: #0b57d0; --line: #d0d7de; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 1.05rem/1.6 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); background: var(--paper); }
+a { color: var(--accent); }
+:focus-visible { outline: 3px solid #b45309; outline-offset: 2px; }
+.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; }
+header, main, footer { max-width: 60rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.8rem; margin: .5rem 0; } h2 { font-size: 1.35rem; margin-top: 2rem; }
+video, audio { width: 100%; background: #000; }
+.meta { color: var(--muted); }
+.notice { border-left: 4px solid #b45309; background: #fff7ed; padding: .75rem 1rem; }
+.transcript p { margin: .25rem 0; }
+.ts { font: inherit; font-variant-numeric: tabular-nums; color: var(--accent); background: none;
+      border: 1px solid var(--line); border-radius: 4px; padding: 0 .35rem; margin-right: .5rem; cursor: pointer; }
+.line.current { background: #eef4ff; }
+.speaker { font-weight: bold; }
+.stories li, .extracts li { margin-bottom: 1.25rem; }
+label { display: block; font-weight: bold; margin-top: 1rem; }
+input[type=search] { width: 100%; font: inherit; padding: .5rem; border: 2px solid var(--muted); border-radius: 4px; }
+#results li { margin: .5rem 0; }
+"""
+
+ASSETS_JS = r"""
+(function () {
+  "use strict";
+  // Captions: a <track> file loads on any static host; from file:// some browsers refuse it,
+  // so its cues are also in the page and added by script when the file cannot load.
+  document.querySelectorAll("[data-cues]").forEach(function (media) {
+    var track = media.querySelector("track");
+    var cues = JSON.parse(document.getElementById(media.dataset.cues).textContent);
+    function fallback() {
+      if (media.dataset.fallback) return;
+      media.dataset.fallback = "1";
+      var tt = media.addTextTrack("captions", track ? track.label : "Captions", track ? track.srclang : "en");
+      cues.forEach(function (c) { tt.addCue(new VTTCue(c[0], c[1], c[2])); });
+      tt.mode = "showing";
+    }
+    if (!track) { fallback(); return; }
+    var failed = function () { track.track.mode = "disabled"; fallback(); };
+    track.addEventListener("error", failed);
+    if (track.readyState === 3) failed();  // it failed before this script ran
+    else track.track.mode = "showing";
+  });
+  // Transcript lines seek the story's player.
+  var player = document.getElementById("player");
+  function seek(t) {
+    if (!player) return;
+    player.currentTime = t;
+    var p = player.play(); if (p && p.catch) p.catch(function () {});
+  }
+  document.querySelectorAll("button.ts").forEach(function (b) {
+    b.addEventListener("click", function () { seek(parseFloat(b.dataset.t)); });
+  });
+  if (player) {
+    var lines = Array.prototype.slice.call(document.querySelectorAll(".line"));
+    player.addEventListener("timeupdate", function () {
+      var now = player.currentTime, current = null;
+      lines.forEach(function (l) { if (parseFloat(l.dataset.t) <= now) current = l; });
+      lines.forEach(function (l) { l.classList.toggle("current", l === current); });
+    });
+    var m = /t=([0-9.]+)/.exec(location.hash);
+    if (m) player.addEventListener("loadedmetadata", function () { player.currentTime = parseFloat(m[1]); }, { once: true });
+  }
+  // Search over every transcript (index page).
+  var box = document.getElementById("search"), out = document.getElementById("results");
+  if (box && out && window.CLIPKIT_INDEX) {
+    function norm(s) { return s.toLowerCase().replace(/[\u2019']/g, "'").replace(/[^\p{L}\p{N}' ]+/gu, " ").replace(/\s+/g, " ").trim(); }
+    box.addEventListener("input", function () {
+      var q = norm(box.value);
+      out.textContent = "";
+      if (q.length < 2) return;
+      var found = 0;
+      window.CLIPKIT_INDEX.forEach(function (story) {
+        story.lines.forEach(function (line) {
+          if (found >= 50 || norm(line[1]).indexOf(q) < 0) return;
+          found++;
+          var li = document.createElement("li"), a = document.createElement("a");
+          a.href = story.page + "#t=" + line[0];
+          a.textContent = story.title + " — " + line[2];
+          li.appendChild(a);
+          li.appendChild(document.createTextNode(": " + line[1]));
+          out.appendChild(li);
+        });
+      });
+      var status = document.getElementById("results-status");
+      status.textContent = found ? found + " result" + (found > 1 ? "s" : "") : "No results";
+    });
+  }
+})();
+"""
+
+
+@dataclass
+class SiteResult:
+    index: Path
+    pages: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def load_transcripts(project: Project) -> dict[str, Transcript]:
+    """Every clipkit transcript JSON in the project's transcripts/, by name."""
+    out: dict[str, Transcript] = {}
+    if project.transcripts.is_dir():
+        for path in sorted(project.transcripts.glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and data.get("format") == "clipkit-transcript/1":
+                out[path.stem] = load_transcript(path)
+    if not out:
+        raise InputError(
+            f"no transcripts in {project.transcripts} (run `clipkit transcribe` first)"
+        )
+    return out
+
+
+def recording_paths(project: Project, transcripts: dict[str, Transcript]) -> dict[str, str]:
+    """Each transcript's recording, relative to the project (as plan.csv names it)."""
+    by_stem = {p.stem: p for p in project_recordings(project)}
+    out = {}
+    for name, t in transcripts.items():
+        path = by_stem.get(name) or (Path(t.source) if t.source else None)
+        if path is None:
+            out[name] = f"recordings/{name}"
+            continue
+        try:
+            out[name] = os.path.relpath(path.absolute(), project.root)
+        except ValueError:  # another drive on Windows
+            out[name] = str(path)
+    return out
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe inside <script>: no `</script>` or `<!--` can end or confuse the element."""
+    return (
+        json.dumps(data, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+
+
+def _page(title: str, body: str, depth: int, lang: str = "en") -> str:
+    up = "../" * depth
+    return f"""<!doctype html>
+<html lang="{_e(lang or "en")}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title>
+<link rel="stylesheet" href="{up}assets/style.css">
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+{body}
+<script src="{up}assets/archive.js"></script>
+</body>
+</html>
+"""
+
+
+def _media_src(path: Path, out: Path, copy: bool, media_dir: Path) -> str:
+    if copy:
+        media_dir.mkdir(parents=True, exist_ok=True)
+        target = media_dir / path.name
+        if not target.exists() or target.stat().st_size != path.stat().st_size:
+            shutil.copy2(path, target)
+        return os.path.relpath(target, out).replace(os.sep, "/")
+    return os.path.relpath(path.resolve(), out.resolve()).replace(os.sep, "/")
+
+
+def _href(rel: str) -> str:
+    from urllib.parse import quote
+
+    return quote(rel, safe="/.-_~")
+
+
+def _transcript_html(sentences: list[Sentence]) -> str:
+    parts = []
+    speaker = None
+    for s in sentences:
+        who = ""
+        if s.speaker and s.speaker != speaker:
+            who = f'<span class="speaker">{_e(s.speaker)}:</span> '
+        speaker = s.speaker
+        t = s.start / 1000
+        parts.append(
+            f'<p class="line" data-t="{t:.3f}"><button type="button" class="ts" data-t="{t:.3f}" '
+            f'aria-label="Play from {_e(format_clock(s.start))}">{_e(format_clock(s.start).rsplit(".", 1)[0])}</button>'
+            f"{who}{_e(s.text)}</p>"
+        )
+    return "\n".join(parts)
+
+
+def _extract_sidecars(project: Project) -> list[dict[str, Any]]:
+    out = []
+    if project.extracts.is_dir():
+        for path in sorted(project.extracts.glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and data.get("format") == "clipkit-extract/1":
+                data["_path"] = path
+                out.append(data)
+    return sorted(out, key=lambda d: (str(d.get("plan_row", "")), d.get("start", 0)))
+
+
+def build_site(
+    project: Project, out: Path, copy_media: bool = False, title: str | None = None
+) -> SiteResult:
+    transcripts = load_transcripts(project)
+    sources = recording_paths(project, transcripts)
+    archive_title = (
+        title or project.settings.get("publish", {}).get("playlist") or project.root.name
+    )
+    (out / "assets").mkdir(parents=True, exist_ok=True)
+    (out / "stories").mkdir(exist_ok=True)
+    (out / "captions").mkdir(exist_ok=True)
+    atomic_write_text(out / "assets" / "style.css", ASSETS_CSS.lstrip())
+    atomic_write_text(out / "assets" / "archive.js", ASSETS_JS.lstrip())
+    result = SiteResult(index=out / "index.html")
+    extracts = _extract_sidecars(project)
+    stories_dir = out / "stories"
+    media_dir = out / "media"
+    index_rows, search_index = [], []
+    for name, transcript in transcripts.items():
+        slug = slugify(name)
+        recording = project.root / sources[name]
+        story_title = _story_title(recording, name)
+        sentences = sentences_of(transcript.words)
+        cues = shape_words(transcript.words)
+        captions = out / "captions" / f"{slug}.vtt"
+        atomic_write_text(captions, render_vtt(cues))
+        cue_data = [[c.start / 1000, c.end / 1000, c.text] for c in cues]
+        lang = transcript.language or "en"
+        if recording.is_file():
+            info = probe(recording)
+            tag = "video" if info.has_video else "audio"
+            src = _href(_media_src(recording, stories_dir, copy_media, media_dir))
+            player = (
+                f'<{tag} id="player" controls preload="metadata" src="{src}" data-cues="cues-{slug}">'
+                f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" '
+                f'label="{_e(_language_name(lang))}" default>'
+                f'<p>Your browser cannot play this recording: <a href="{src}">download it</a>.</p></{tag}>'
+                f'<script type="application/json" id="cues-{slug}">{_script_json(cue_data)}</script>'
+            )
+            duration = format_clock(info.duration_ms).rsplit(".", 1)[0]
+        else:
+            result.notes.append(
+                f"{name}: the recording {recording} is missing; its page has the transcript only"
+            )
+            player = f'<p class="notice" role="status">The recording ({_e(recording.name)}) is missing, so only its transcript is shown.</p>'
+            duration = format_clock(transcript.duration_ms).rsplit(".", 1)[0]
+        mine = [d for d in extracts if Path(str(d.get("source", ""))).stem == recording.stem]
+        extract_html = _extracts_html(mine, stories_dir, copy_media, media_dir, lang, result)
+        body = f"""<header><p><a href="../index.html">{_e(archive_title)}</a></p>
+<h1>{_e(story_title)}</h1>
+<p class="meta">{_e(duration)} · {len(mine)} extract{"s" if len(mine) != 1 else ""}</p></header>
+<main id="main">
+{player}
+{extract_html}
+<h2 id="transcript">Transcript</h2>
+<p class="meta">Select a time to play the recording from there.</p>
+<div class="transcript">
+{_transcript_html(sentences)}
+</div>
+</main>"""
+        page = stories_dir / f"{slug}.html"
+        atomic_write_text(page, _page(f"{story_title} — {archive_title}", body, 1, lang))
+        result.pages.append(page)
+        first = sentences[0].text if sentences else ""
+        index_rows.append(
+            f'<li><h3><a href="stories/{_href(page.name)}">{_e(story_title)}</a></h3>'
+            f'<p class="meta">{_e(duration)} · {len(mine)} extract{"s" if len(mine) != 1 else ""}</p>'
+            f"<p>{_e(first[:200])}</p></li>"
+        )
+        search_index.append(
+            {
+                "title": story_title,
+                "page": f"stories/{page.name}",
+                "lines": [
+                    [round(s.start / 1000, 3), s.text, format_clock(s.start).rsplit(".", 1)[0]]
+                    for s in sentences
+                ],
+            }
+        )
+    atomic_write_text(
+        out / "assets" / "search-index.js",
+        "window.CLIPKIT_INDEX = " + _script_json(search_index) + ";\n",
+    )
+    body = f"""<header><h1>{_e(archive_title)}</h1>
+<p class="meta">{len(transcripts)} stor{"ies" if len(transcripts) != 1 else "y"}</p></header>
+<main id="main">
+<search role="search">
+<label for="search">Search every transcript</label>
+<input type="search" id="search" autocomplete="off" aria-describedby="results-status">
+<p id="results-status" class="meta" aria-live="polite"></p>
+<ul id="results"></ul>
+</search>
+<h2>Stories</h2>
+<ul class="stories">
+{chr(10).join(index_rows)}
+</ul>
+</main>
+<script src="assets/search-index.js"></script>"""
+    atomic_write_text(result.index, _page(archive_title, body, 0))
+    return result
+
+
+def _extracts_html(
+    mine: list[dict[str, Any]],
+    stories_dir: Path,
+    copy: bool,
+    media_dir: Path,
+    lang: str,
+    result: SiteResult,
+) -> str:
+    if not mine:
+        return ""
+    items = []
+    for d in mine:
+        folder = Path(d["_path"]).parent
+        video = folder / str(d.get("video", ""))
+        vtt = folder / str((d.get("subtitles") or {}).get("vtt", ""))
+        tags = ", ".join(d.get("tags") or [])
+        if video.is_file():
+            src = _href(_media_src(video, stories_dir, copy, media_dir))
+            track = ""
+            if vtt.is_file():
+                captions = stories_dir.parent / "captions" / f"extract-{vtt.name}"
+                shutil.copyfile(vtt, captions)
+                track = f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" label="{_e(_language_name(lang))}" default>'
+            media = f'<video controls preload="metadata" src="{src}">{track}</video>'
+        else:
+            result.notes.append(f"extract {video.name} is missing")
+            media = f'<p class="notice" role="status">The video of this extract ({_e(video.name)}) is missing.</p>'
+        items.append(
+            f"<li><h3>{_e(d.get('title', ''))}</h3>{media}"
+            f"<p>{_e(d.get('description', ''))}</p>"
+            + (f'<p class="meta">Tags: {_e(tags)}</p>' if tags else "")
+            + f'<p class="meta">From {_e(d.get("start_timecode", ""))} to {_e(d.get("end_timecode", ""))}</p></li>'
+        )
+    return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
+
+
+def _story_title(recording: Path, name: str) -> str:
+    sidecar = recording.with_name(recording.name + ".source.json")
+    if sidecar.is_file():
+        try:
+            title = json.loads(sidecar.read_text(encoding="utf-8")).get("title")
+            if title:
+                return str(title)
+        except (OSError, ValueError):
+            pass
+    return name.replace("-", " ").replace("_", " ").strip().capitalize() or name
+
+
+def _language_name(code: str) -> str:
+    names = {
+        "en": "English",
+        "cy": "Cymraeg",
+        "pl": "Polski",
+        "ur": "اردو",
+        "fr": "Français",
+        "de": "Deutsch",
+        "es": "Español",
+    }
+    return names.get(code, code)

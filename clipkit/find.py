@@ -1,0 +1,160 @@
+"""Search a project's transcripts: phrases (case- and punctuation-insensitive) or regular
+expressions, each hit with its recording, time, speaker and sentence; hits can become plan rows
+cut at sentence bounds. Pure functions over transcripts; reading and writing happen in callers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import InputError
+from .subtitles import Word
+from .timecode import format_clock
+from .transcript import Transcript
+
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+LONG_PAUSE_MS = 2000
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    words: tuple[Word, ...]
+    speaker: str | None
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class Hit:
+    recording: str  # the transcript's name (its recording's stem)
+    source: str  # the recording as the transcript records it
+    start: int  # the first matched word
+    end: int
+    matched: str
+    speaker: str | None
+    sentences: tuple[Sentence, ...]  # the enclosing sentence with its context
+
+    @property
+    def clip_start(self) -> int:
+        return self.sentences[0].start
+
+    @property
+    def clip_end(self) -> int:
+        return self.sentences[-1].end
+
+
+def sentences_of(words: Sequence[Word]) -> list[Sentence]:
+    """Split at sentence-ending punctuation, speaker changes and long pauses."""
+    out: list[Sentence] = []
+    current: list[Word] = []
+    for k, w in enumerate(words):
+        if current and (
+            w.speaker != current[-1].speaker or w.start - current[-1].end > LONG_PAUSE_MS
+        ):
+            out.append(
+                Sentence(current[0].start, current[-1].end, tuple(current), current[0].speaker)
+            )
+            current = []
+        current.append(w)
+        if SENTENCE_END.search(w.text) or k == len(words) - 1:
+            out.append(
+                Sentence(current[0].start, current[-1].end, tuple(current), current[0].speaker)
+            )
+            current = []
+    return out
+
+
+def normalize(token: str) -> str:
+    text = unicodedata.normalize("NFKC", token).casefold().replace("’", "'")
+    return re.sub(r"^[^\w]+|[^\w]+$", "", text)
+
+
+def _phrase_spans(words: Sequence[Word], phrase: str) -> list[tuple[int, int]]:
+    wanted = [t for t in (normalize(x) for x in re.split(r"[\s\-–—]+", phrase)) if t]
+    if not wanted:
+        raise InputError("empty search phrase")
+    tokens = [normalize(w.text) for w in words]
+    n = len(wanted)
+    return [(i, i + n) for i in range(len(tokens) - n + 1) if tokens[i : i + n] == wanted]
+
+
+def _regex_spans(words: Sequence[Word], pattern: str) -> list[tuple[int, int]]:
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise InputError(f"invalid regular expression {pattern!r}: {exc}") from exc
+    starts, text = [], ""
+    for w in words:
+        starts.append(len(text))
+        text += w.text + " "
+    spans = []
+    for m in compiled.finditer(text):
+        if m.end() == m.start():
+            continue
+        first = max(i for i, s in enumerate(starts) if s <= m.start())
+        last = max(i for i, s in enumerate(starts) if s < m.end())
+        spans.append((first, last + 1))
+    return spans
+
+
+def search(
+    transcripts: dict[str, Transcript], query: str, regex: bool = False, context: int = 0
+) -> list[Hit]:
+    hits: list[Hit] = []
+    for name in sorted(transcripts):
+        t = transcripts[name]
+        words = t.words
+        if not words:
+            continue
+        sentences = sentences_of(words)
+        index_of: list[int] = []
+        for k, s in enumerate(sentences):
+            index_of += [k] * len(s.words)
+        spans = _regex_spans(words, query) if regex else _phrase_spans(words, query)
+        for a, b in spans:
+            first, last = index_of[a], index_of[b - 1]
+            window = sentences[max(0, first - context) : last + context + 1]
+            hits.append(
+                Hit(
+                    recording=name,
+                    source=t.source,
+                    start=words[a].start,
+                    end=words[b - 1].end,
+                    matched=" ".join(w.text for w in words[a:b]),
+                    speaker=words[a].speaker,
+                    sentences=tuple(window),
+                )
+            )
+    return hits
+
+
+def plan_rows(
+    hits: Sequence[Hit], sources: dict[str, str], lead_ms: int = 300, tail_ms: int = 500
+) -> str:
+    """CSV rows (no header) for plan.csv: each hit cut at its sentences' bounds."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    seen: set[tuple[str, int, int]] = set()
+    for hit in hits:
+        start, end = max(0, hit.clip_start - lead_ms), hit.clip_end + tail_ms
+        key = (sources[hit.recording], start, end)
+        if key in seen:
+            continue
+        seen.add(key)
+        text = " ".join(s.text for s in hit.sentences)
+        title = hit.sentences[0].text
+        if len(title) > 70:
+            title = title[:70].rsplit(" ", 1)[0] + "…"
+        writer.writerow(
+            [sources[hit.recording], format_clock(start), format_clock(end), title, text, ""]
+        )
+    return out.getvalue()

@@ -1,0 +1,314 @@
+"""`clipkit find` on the sample project, and the static archive opened in a real headless
+Chromium (Debian's chromium + chromium-driver, driven by Selenium): assertions on the DOM."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from clipkit.subtitles import Word
+from clipkit.transcript import Segment, Transcript, to_json_dict
+
+from .conftest import ROOT, SAMPLE, SCRIPT, invoke
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def project(
+    tmp_path_factory: pytest.TempPathFactory, transcribe_sample: Callable[[str], Path]
+) -> Path:
+    """A copy of the sample project with its transcript and extracts made."""
+    root = tmp_path_factory.mktemp("archive") / "project"
+    shutil.copytree(
+        ROOT / "samples" / "project",
+        root,
+        ignore=shutil.ignore_patterns(".clipkit", "transcripts", "extracts"),
+    )
+    (root / "recordings" / "conversation.mp4").unlink()
+    shutil.copy(SAMPLE, root / "recordings" / "conversation.mp4")
+    shutil.copytree(transcribe_sample("faster-whisper"), root / "transcripts")
+    result = invoke("--project", str(root), "cut", "-q")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+# --- find ------------------------------------------------------------------------------------
+
+
+@pytest.mark.engine
+def test_find_known_phrases_at_known_times(project: Path) -> None:
+    result = invoke("find", "warm place in winter", str(project), "--json")
+    assert result.exit_code == 0, result.output
+    (hit,) = json.loads(result.stdout)
+    known = next(s for s in SCRIPT["sentences"] if "warm place" in s["text"])
+    assert hit["recording"] == "conversation"
+    assert known["start"] < hit["start"] < known["end"]
+    assert hit["text"].startswith("It was the only warm place in winter")
+
+    # case and punctuation do not matter
+    loud = invoke("find", "RECORDED STORIES, LIKE THIS", str(project), "--json")
+    (hit,) = json.loads(loud.stdout)
+    assert hit["matched"] == "recorded stories like this"
+
+
+@pytest.mark.engine
+def test_find_regex_context_and_no_hits(project: Path) -> None:
+    result = invoke("find", r"every\s+thursday", str(project), "--regex", "--json")
+    (hit,) = json.loads(result.stdout)
+    assert hit["matched"].lower().startswith("every thursday")
+    with_context = json.loads(
+        invoke("find", "every thursday", str(project), "-C", "1", "--json").stdout
+    )[0]
+    assert (
+        with_context["clip_start"] < hit["clip_start"]
+        and with_context["clip_end"] > hit["clip_end"]
+    )
+    none = invoke("find", "helicopter", str(project))
+    assert (none.exit_code, none.stdout) == (1, "")
+    assert none.stderr == "No matches for 'helicopter' in 1 transcript(s).\n"
+    bad = invoke("find", "(unclosed", str(project), "--regex")
+    assert bad.exit_code == 1 and bad.stderr.startswith(
+        "Error: invalid regular expression '(unclosed'"
+    )
+
+
+@pytest.mark.engine
+def test_find_to_plan_rows_cut_at_sentence_bounds(project: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    before = (copy / "plan.csv").read_text()
+    result = invoke("find", "somewhere safe", str(copy), "--to-plan")
+    assert result.exit_code == 0
+    assert result.stderr == f"Added 1 row(s) to {copy / 'plan.csv'}\n"
+    rows = list(csv.DictReader((copy / "plan.csv").open(encoding="utf-8")))
+    assert (copy / "plan.csv").read_text().startswith(before)
+    new = rows[-1]
+    assert new["source"] == "recordings/conversation.mp4"
+    assert new["description"].startswith("When it closed") and new["description"].endswith(
+        "safe to go."
+    )
+    known = next(s for s in SCRIPT["sentences"] if s["text"].startswith("When it closed"))
+    from clipkit.timecode import parse_timecode
+
+    assert abs(parse_timecode(new["start"]) / 1000 - known["start"]) < 0.8
+    assert abs(parse_timecode(new["end"]) / 1000 - known["end"]) < 0.8
+    again = invoke("find", "somewhere safe", str(copy), "--to-plan")
+    assert again.stderr == f"Added 0 row(s) to {copy / 'plan.csv'}\n"  # no duplicate rows
+    cut = invoke("--project", str(copy), "cut", "-q")  # and the new row cuts
+    assert cut.exit_code == 0, cut.output
+
+
+def test_archive_needs_transcripts(tmp_path: Path) -> None:
+    invoke("init", str(tmp_path / "empty"))
+    result = invoke("archive", str(tmp_path / "empty"))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: no transcripts in {tmp_path / 'empty' / 'transcripts'} (run `clipkit transcribe` first)\n",
+    )
+
+
+# --- the site in a browser --------------------------------------------------------------------
+
+HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """A static host: files with their types, and byte ranges (a player needs them to seek)."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        import os
+        import re
+
+        match = re.match(r"bytes=(\d+)-(\d*)$", self.headers.get("Range", ""))
+        path = self.translate_path(self.path)
+        if not match or not os.path.isfile(path):
+            return super().send_head()
+        size = os.path.getsize(path)
+        first = int(match.group(1))
+        last = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
+        handle = open(path, "rb")  # noqa: SIM115 - closed by copyfile's caller
+        handle.seek(first)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        self.send_header("Content-Length", str(last - first + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self._remaining = last - first + 1
+        return handle
+
+    def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
+        remaining = getattr(self, "_remaining", None)
+        if remaining is None:
+            return super().copyfile(source, outputfile)
+        while remaining > 0:
+            chunk = source.read(min(65536, remaining))
+            if not chunk:
+                break
+            outputfile.write(chunk)
+            remaining -= len(chunk)
+        self._remaining = None
+
+
+@pytest.fixture(scope="module")
+def site(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The archive of the project plus a hostile story whose recording is missing, served on
+    127.0.0.1 (as a static host would)."""
+    hostile = Transcript(
+        segments=(
+            Segment(
+                1000,
+                3000,
+                f"Hello {HOSTILE}",
+                words=(Word(1000, 1500, "Hello"), Word(1500, 3000, HOSTILE)),
+            ),
+        ),
+        language="en",
+        duration_ms=4000,
+        engine="faster-whisper",
+        model="tiny.en",
+        source=str(project / "recordings" / "gone.mp4"),
+    )
+    (project / "transcripts" / "gone.json").write_text(
+        json.dumps(to_json_dict(hostile, "test")), encoding="utf-8"
+    )
+    result = invoke("archive", str(project))
+    assert result.exit_code == 0, result.output
+    assert "Warning: gone: the recording" in result.stderr
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(project))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/site"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(
+            "Debian chromium and chromium-driver are not installed (make test installs them as root)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, script: str, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+@pytest.mark.engine
+def test_index_lists_stories_and_search_finds_a_phrase(browser, site: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site}/index.html")
+    titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".stories h3 a")]
+    assert titles == ["Conversation", "Gone"]
+    assert browser.find_element(By.TAG_NAME, "h1").text == "The value of co-production (sample)"
+    box = browser.find_element(By.ID, "search")
+    box.send_keys("warm place")
+    wait_for(browser, "return document.querySelectorAll('#results li').length")
+    results = browser.find_elements(By.CSS_SELECTOR, "#results li a")
+    assert len(results) == 1 and results[0].text.startswith("Conversation — 0:2")
+    assert "#t=" in results[0].get_attribute("href")
+    assert browser.find_element(By.ID, "results-status").text == "1 result"
+    browser.save_screenshot(str(tmp_path / "index.png"))
+
+
+@pytest.mark.engine
+def test_story_page_plays_captions_load_and_lines_seek(browser, site: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site}/stories/conversation.html")
+    duration = wait_for(
+        browser, "var v = document.getElementById('player'); return v.readyState >= 1 && v.duration"
+    )
+    assert abs(duration - SCRIPT["duration"]) < 0.5
+    cues = wait_for(
+        browser,
+        "var t = document.getElementById('player').textTracks[0]; return t && t.cues && t.cues.length",
+    )
+    assert cues >= 8
+    mode = browser.execute_script("return document.getElementById('player').textTracks[0].mode")
+    assert mode == "showing"  # captions on by default
+    lines = browser.find_elements(By.CSS_SELECTOR, ".transcript button.ts")
+    target = lines[5]
+    when = float(target.get_attribute("data-t"))
+    target.click()
+    now = wait_for(
+        browser,
+        f"var t = document.getElementById('player').currentTime; return t >= {when - 0.05} && t",
+    )
+    assert abs(now - when) < 1.0
+    extracts = browser.find_elements(By.CSS_SELECTOR, ".extracts h3")
+    assert [e.text for e in extracts] == [
+        "Growing up in Leeds",
+        "When the centre closed, parents organised",
+    ]
+    assert browser.execute_script("return document.documentElement.lang") == "en"
+    browser.save_screenshot(str(tmp_path / "story.png"))
+
+
+@pytest.mark.engine
+def test_hostile_transcript_is_inert_and_missing_media_has_a_notice(browser, site: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site}/stories/gone.html")
+    time.sleep(0.5)
+    assert browser.execute_script("return window.pwned") is None
+    text = browser.find_element(By.CSS_SELECTOR, ".transcript").text
+    assert HOSTILE in text
+    assert browser.find_elements(By.CSS_SELECTOR, ".transcript script, .transcript img") == []
+    notice = browser.find_element(By.CSS_SELECTOR, "p.notice")
+    assert "is missing" in notice.text and notice.get_attribute("role") == "status"
+    browser.get(f"{site}/index.html")
+    browser.find_element(By.ID, "search").send_keys("pwned")
+    wait_for(browser, "return document.querySelectorAll('#results li').length")
+    assert browser.execute_script("return window.pwned") is None
+
+
+@pytest.mark.engine
+def test_from_file_url_captions_still_load(browser, site: str, project: Path) -> None:  # type: ignore[no-untyped-def]
+    browser.get((project / "site" / "stories" / "conversation.html").as_uri())
+    cues = wait_for(
+        browser,
+        "var v = document.getElementById('player'); var n = 0;"
+        "for (var i = 0; i < v.textTracks.length; i++) { var c = v.textTracks[i].cues; if (c) n = Math.max(n, c.length); }"
+        "return n",
+    )
+    assert cues >= 8
