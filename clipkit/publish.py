@@ -14,7 +14,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -358,21 +358,14 @@ class Publisher:
         known = self.state.data["playlists"].get(self.options.playlist)
         if known:
             return str(known)
-        token = None
-        while True:
-            page = self.execute(
-                self.client.playlists().list(
-                    part="snippet", mine=True, maxResults=50, pageToken=token
-                ),
-                "playlists.list",
-                "listing your playlists",
-            )
-            for pl in page.get("items", []):
-                if pl.get("snippet", {}).get("title") == self.options.playlist:
-                    return self._remember_playlist(pl["id"])
-            token = page.get("nextPageToken")
-            if not token:
-                break
+        listing = self.client.playlists().list
+        for pl in self._items(
+            lambda token: listing(part="snippet", mine=True, maxResults=50, pageToken=token),
+            "playlists.list",
+            "listing your playlists",
+        ):
+            if pl.get("snippet", {}).get("title") == self.options.playlist:
+                return self._remember_playlist(pl["id"])
         created = self.execute(
             self.client.playlists().insert(
                 part="snippet,status",
@@ -528,21 +521,29 @@ class Publisher:
         return str(result["id"])
 
     def _find_playlist_item(self, playlist_id: str, video_id: str) -> str | None:
+        listing = self.client.playlistItems().list
+        for it in self._items(
+            lambda token: listing(
+                part="snippet", playlistId=playlist_id, maxResults=50, pageToken=token
+            ),
+            "playlistItems.list",
+            "checking the playlist",
+        ):
+            if it.get("snippet", {}).get("resourceId", {}).get("videoId") == video_id:
+                return str(it["id"])
+        return None
+
+    def _items(
+        self, request_for: Callable[[str | None], Any], call: str, what: str
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list call, one page (and one quota charge) at a time."""
         token = None
         while True:
-            page = self.execute(
-                self.client.playlistItems().list(
-                    part="snippet", playlistId=playlist_id, maxResults=50, pageToken=token
-                ),
-                "playlistItems.list",
-                "checking the playlist",
-            )
-            for it in page.get("items", []):
-                if it.get("snippet", {}).get("resourceId", {}).get("videoId") == video_id:
-                    return str(it["id"])
+            page = self.execute(request_for(token), call, what)
+            yield from page.get("items", [])
             token = page.get("nextPageToken")
             if not token:
-                return None
+                return
 
     def add_caption(self, item: Item, video_id: str) -> str | None:
         if item.srt is None:

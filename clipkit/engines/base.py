@@ -50,3 +50,46 @@ def drop_hallucinated(segments: list, options: EngineOptions) -> list:  # type: 
             continue
         kept.append(seg)
     return kept
+
+
+def to_transcript(
+    segments: list,
+    language: str,
+    duration_ms: int,
+    engine: str,
+    model: str,
+    source: str,  # type: ignore[type-arg]
+) -> Transcript:
+    """A Transcript from engine segments with `.start/.end/.text/.words/.no_speech_prob/
+    .avg_logprob` (seconds) whose words have `.start/.end/.word/.probability`."""
+    from ..subtitles import Word
+    from ..timecode import seconds_to_ms
+    from ..transcript import Segment
+
+    return Transcript(
+        segments=tuple(
+            Segment(
+                start=seconds_to_ms(s.start),
+                end=seconds_to_ms(s.end),
+                text=s.text.strip(),
+                words=tuple(
+                    Word(
+                        start=seconds_to_ms(w.start),
+                        end=seconds_to_ms(w.end),
+                        text=w.word.strip(),
+                        probability=float(w.probability),
+                    )
+                    for w in (s.words or [])
+                    if w.word.strip()
+                ),
+                no_speech_prob=float(s.no_speech_prob),
+                avg_logprob=float(s.avg_logprob),
+            )
+            for s in segments
+        ),
+        language=language,
+        duration_ms=duration_ms,
+        engine=engine,
+        model=model,
+        source=source,
+    )

@@ -6,10 +6,9 @@ from typing import Any
 
 from ..errors import EngineError
 from ..models import LocalModel, engine_download_failed
-from ..subtitles import Word
 from ..timecode import seconds_to_ms
-from ..transcript import Segment, Transcript
-from .base import EngineOptions, ProgressCallback, drop_hallucinated
+from ..transcript import Transcript
+from .base import EngineOptions, ProgressCallback, drop_hallucinated, to_transcript
 
 
 class FasterWhisperEngine:
@@ -60,30 +59,4 @@ class FasterWhisperEngine:
         except (RuntimeError, ValueError, OSError) as exc:
             raise EngineError(f"{source}: faster-whisper failed: {exc}") from exc
         kept = drop_hallucinated(segments, o)
-        return Transcript(
-            segments=tuple(
-                Segment(
-                    start=seconds_to_ms(s.start),
-                    end=seconds_to_ms(s.end),
-                    text=s.text.strip(),
-                    words=tuple(
-                        Word(
-                            start=seconds_to_ms(w.start),
-                            end=seconds_to_ms(w.end),
-                            text=w.word.strip(),
-                            probability=float(w.probability),
-                        )
-                        for w in (s.words or [])
-                        if w.word.strip()
-                    ),
-                    no_speech_prob=float(s.no_speech_prob),
-                    avg_logprob=float(s.avg_logprob),
-                )
-                for s in kept
-            ),
-            language=info.language,
-            duration_ms=duration_ms,
-            engine=self.name,
-            model=self.model_name,
-            source=source,
-        )
+        return to_transcript(kept, info.language, duration_ms, self.name, self.model_name, source)

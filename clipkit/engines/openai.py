@@ -10,10 +10,8 @@ from typing import Any
 
 from ..errors import EngineError
 from ..models import LocalModel, engine_download_failed
-from ..subtitles import Word
-from ..timecode import seconds_to_ms
-from ..transcript import Segment, Transcript
-from .base import EngineOptions, ProgressCallback, drop_hallucinated
+from ..transcript import Transcript
+from .base import EngineOptions, ProgressCallback, drop_hallucinated, to_transcript
 
 
 def load_checkpoint(path: str, name: str) -> Any:
@@ -115,32 +113,15 @@ class OpenAIWhisperEngine:
         finally:
             module.tqdm = original
             _Progress.callback = None
-        segments = [SimpleNamespace(**s) for s in result["segments"]]
+        segments = [
+            SimpleNamespace(
+                **{
+                    **s,
+                    "words": [SimpleNamespace(**{"probability": 1.0, **w}) for w in s.get("words", [])],
+                }
+            )
+            for s in result["segments"]
+        ]
         kept = drop_hallucinated(segments, o)
-        return Transcript(
-            segments=tuple(
-                Segment(
-                    start=seconds_to_ms(s.start),
-                    end=seconds_to_ms(s.end),
-                    text=s.text.strip(),
-                    words=tuple(
-                        Word(
-                            start=seconds_to_ms(w["start"]),
-                            end=seconds_to_ms(w["end"]),
-                            text=w["word"].strip(),
-                            probability=float(w.get("probability", 1.0)),
-                        )
-                        for w in s.words
-                        if w["word"].strip()
-                    ),
-                    no_speech_prob=float(s.no_speech_prob),
-                    avg_logprob=float(s.avg_logprob),
-                )
-                for s in kept
-            ),
-            language=result.get("language") or (o.language or ""),
-            duration_ms=duration_ms,
-            engine=self.name,
-            model=self.model_name,
-            source=source,
-        )
+        language = result.get("language") or (o.language or "")
+        return to_transcript(kept, language, duration_ms, self.name, self.model_name, source)
