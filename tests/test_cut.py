@@ -391,3 +391,69 @@ def test_interrupt_leaves_no_partial_video(work: Path) -> None:
         .endswith("Error: interrupted; finished outputs are kept, partial ones removed")
     )
     assert list(out.iterdir()) == []
+
+
+NO_FONTS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig></fontconfig>\n'
+)
+
+
+def test_burns_in_with_no_system_fonts(
+    work: Path, plain: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine without fonts: libass would render nothing and exit 0; the bundled font is used."""
+    config = tmp_path / "fonts.conf"
+    config.write_text(NO_FONTS)
+    monkeypatch.setenv("FONTCONFIG_FILE", str(config))
+    out = tmp_path / "nofonts"
+    result = invoke(
+        "cut",
+        str(work / "talk.mp4"),
+        "--start",
+        "12.36",
+        "--end",
+        "20.2",
+        "--title",
+        "Burnt",
+        "-o",
+        str(out),
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    during = 14.0 - 12.36
+    area = np.s_[270:350, 40:600]
+    assert (
+        changed(
+            frame_at(out / "burnt.mp4", during)[area], frame_at(plain / "burnt.mp4", during)[area]
+        )
+        > 0.02
+    )
+
+
+def test_a_font_that_cannot_be_found_is_an_error_not_a_blank(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "fonts.conf"
+    config.write_text(NO_FONTS)
+    monkeypatch.setenv("FONTCONFIG_FILE", str(config))
+    style = tmp_path / "style.toml"
+    style.write_text('[style]\nfont = "A Font Nobody Has"\n')
+    out = tmp_path / "badfont"
+    result = invoke(
+        "cut",
+        str(work / "talk.mp4"),
+        "--start",
+        "12.36",
+        "--end",
+        "16",
+        "--style",
+        str(style),
+        "-o",
+        str(out),
+        "-q",
+    )
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: command line: ffmpeg found no font for subtitles (libass: failed to find any fallback); nothing would be burnt in\n",
+    )
+    assert not out.exists() or (not list(out.glob("*.mp4")) and not list(out.glob(".*part*")))
