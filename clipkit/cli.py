@@ -44,6 +44,14 @@ class ClipkitGroup(click.Group):
                 "Error: interrupted; finished outputs are kept, partial ones removed", err=True
             )
             ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug or a surprise from a library: still one line
+            if _debug(ctx):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            ) from exc
 
 
 def _debug(ctx: click.Context) -> bool:

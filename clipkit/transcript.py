@@ -87,6 +87,12 @@ def to_json_dict(t: Transcript, version: str) -> dict[str, Any]:
     }
 
 
+def _number(value: Any, where: str) -> float:
+    if not isinstance(value, int | float):
+        raise SubtitleError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
 def from_json_dict(data: Any, source: str = "<json>") -> Transcript:
     if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
         raise SubtitleError(f"{source}: not a clipkit transcript (no 'segments' list)")
@@ -97,14 +103,19 @@ def from_json_dict(data: Any, source: str = "<json>") -> Transcript:
             raise SubtitleError(f"{where}: not an object")
         words = []
         for w in seg.get("words") or []:
-            if not isinstance(w, dict) or not isinstance(w.get("word"), str):
+            probability = w.get("probability", 1.0) if isinstance(w, dict) else None
+            if (
+                not isinstance(w, dict)
+                or not isinstance(w.get("word"), str)
+                or not isinstance(probability, int | float)
+            ):
                 raise SubtitleError(f"{where}: malformed word entry")
             words.append(
                 Word(
                     start=_ms(w.get("start"), where),
                     end=_ms(w.get("end"), where),
                     text=w["word"].strip(),
-                    probability=float(w.get("probability", 1.0)),
+                    probability=float(probability),
                     speaker=w.get("speaker") or seg.get("speaker"),
                 )
             )
@@ -115,8 +126,8 @@ def from_json_dict(data: Any, source: str = "<json>") -> Transcript:
                 text=str(seg.get("text", "")),
                 words=tuple(words),
                 speaker=seg.get("speaker"),
-                no_speech_prob=float(seg.get("no_speech_prob", 0.0)),
-                avg_logprob=float(seg.get("avg_logprob", 0.0)),
+                no_speech_prob=_number(seg.get("no_speech_prob", 0.0), where),
+                avg_logprob=_number(seg.get("avg_logprob", 0.0), where),
             )
         )
     return Transcript(

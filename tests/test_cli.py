@@ -173,3 +173,29 @@ def test_doctor_reports_ffmpeg_engines_models_fonts() -> None:
     assert report["engines"]["faster-whisper"] != "not installed"
     assert any(k.startswith("tiny.en") for k in report["models"])
     assert "DejaVu Sans" in report["fonts"]["burn-in font"]
+
+
+def test_unexpected_errors_are_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The safety net for bugs and library surprises: one line, and the traceback with --debug."""
+    import clipkit.doctor
+
+    def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(clipkit.doctor, "gather", broken)
+    result = CliRunner().invoke(cli, ["doctor"])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: unexpected RuntimeError: disk on fire (run with --debug for the traceback)\n",
+    )
+    debug = CliRunner().invoke(cli, ["--debug", "doctor"])
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_malformed_transcript_numbers_are_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "t.json"
+    bad.write_text(
+        '{"segments": [{"start": 0, "end": 1, "text": "hi", "words": [{"start": 0, "end": 1, "word": "hi", "probability": "high"}]}]}'
+    )
+    code, err = error_of("subs", "reshape", str(bad))
+    assert (code, err) == (1, f"Error: {bad}: segment 1: malformed word entry\n")

@@ -117,7 +117,9 @@ class OpenAIWhisperEngine:
             SimpleNamespace(
                 **{
                     **s,
-                    "words": [SimpleNamespace(**{"probability": 1.0, **w}) for w in s.get("words", [])],
+                    "words": [
+                        SimpleNamespace(**{"probability": 1.0, **w}) for w in s.get("words", [])
+                    ],
                 }
             )
             for s in result["segments"]
