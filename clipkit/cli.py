@@ -112,14 +112,15 @@ class ProgressPrinter:
         self.started = time.monotonic()
 
     def __call__(self, event: Any) -> None:
+        if event.kind == "warning":  # --quiet silences progress, never warnings
+            self._clear()
+            click.echo(f"Warning: {event.message}", err=True)
+            return
         if self.quiet:
             return
         name = Path(event.path).name
         prefix = f"[{event.index}/{event.total}] {name}"
-        if event.kind == "warning":
-            self._clear()
-            click.echo(f"Warning: {event.message}", err=True)
-        elif event.kind == "start":
+        if event.kind == "start":
             self.durations[event.index] = event.duration_ms
             self.state[event.index] = (name, 0, event.duration_ms)
             if not self.tty:
@@ -146,7 +147,7 @@ class ProgressPrinter:
         click.echo("\r\x1b[2K" + " | ".join(parts), err=True, nl=False)
 
     def _clear(self) -> None:
-        if self.tty:
+        if self.tty and not self.quiet:
             click.echo("\r\x1b[2K", err=True, nl=False)
 
 
@@ -211,7 +212,7 @@ def _status(quiet: bool) -> Any:
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
-    help="CPU threads per worker (default: cores / workers).",
+    help="CPU threads per worker (default: 1 for faster-whisper, cores / workers for openai-whisper).",
 )
 @click.option("--force", is_flag=True, help="Redo files whose outputs are up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -717,6 +718,11 @@ def load_profile_check(profile: str | None) -> None:
     help="Upload each extract's SRT as a caption track.",
 )
 @click.option("--language", help="Caption and audio language (default: the sidecar's, else en).")
+@click.option(
+    "--thumbnail-at",
+    type=click.FloatRange(0),
+    help="A custom thumbnail: the frame this many seconds into each extract.",
+)
 @click.option("--replace", is_flag=True, help="Replace published extracts whose video has changed.")
 @click.option(
     "--dry-run",
@@ -747,6 +753,7 @@ def publish(
     captions: bool,
     language: str | None,
     replace: bool,
+    thumbnail_at: float | None,
     dry_run: bool,
     quota_budget: int | None,
     chunk_size: str | None,
@@ -784,7 +791,7 @@ def publish(
     if timeout is not None:
         settings = dc_replace(settings, timeout_seconds=timeout)
     options = PublishOptions(
-        playlist=playlist, privacy=privacy, captions=captions, replace=replace,
+        playlist=playlist, privacy=privacy, captions=captions, replace=replace, thumbnail_at=thumbnail_at,
         quota_budget=quota_budget if quota_budget is not None else costs.get("daily_budget"),
         language=language, settings=settings, costs=costs,
     )  # fmt: skip

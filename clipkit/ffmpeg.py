@@ -168,23 +168,43 @@ def decode_audio(path: str | os.PathLike[str], sample_rate: int = 16000):  # -> 
     import av
     import numpy as np
 
-    chunks = []
+    # One float32 buffer sized from the container's duration, filled as frames are resampled:
+    # no list of chunks, no concatenated copy (a 30-minute recording is 115 MB of float32).
+    audio = np.empty(0, dtype=np.float32)
+    filled = 0
+
+    def append(frames: list) -> None:  # type: ignore[type-arg]
+        nonlocal audio, filled
+        for out in frames:
+            samples = out.to_ndarray().reshape(-1)
+            if filled + len(samples) > len(audio):
+                audio = np.resize(audio, max(2 * len(audio), filled + len(samples)))
+            np.multiply(
+                samples, 1 / 32768.0, out=audio[filled : filled + len(samples)], casting="unsafe"
+            )
+            filled += len(samples)
+
     try:
         with av.open(os.fspath(path)) as container:
             stream = next(iter(container.streams.audio), None)
             if stream is None:
                 raise MediaError(f"{path}: has no audio stream")
+            seconds = float(container.duration / av.time_base) if container.duration else 60.0
+            audio = np.empty(int(seconds * sample_rate) + sample_rate, dtype=np.float32)
             resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+            # resampling a few large frames is much cheaper than thousands of codec-sized ones
+            fifo = av.AudioFifo()
             for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                frame.pts = None  # the FIFO then takes frames without continuous timestamps
+                fifo.write(frame)
+                if fifo.samples >= 500_000:
+                    append(resampler.resample(fifo.read()))
+            if fifo.samples:
+                append(resampler.resample(fifo.read()))
+            append(resampler.resample(None))
     except av.FFmpegError as exc:
         raise MediaError(f"{path}: cannot decode audio ({exc})") from exc
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32) / 32768.0
+    return audio[:filled]
 
 
 @dataclass(frozen=True)

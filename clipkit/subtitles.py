@@ -14,7 +14,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import srt as srtlib
 
@@ -160,13 +159,10 @@ def break_lines(tokens: Sequence[str], max_chars: int, max_lines: int) -> tuple[
 
     Returns None when the words cannot fit in `max_lines` lines of `max_chars` characters.
     """
-    return _break_lines_cached(tuple(tokens), max_chars, max_lines)
+    return _break_lines(tuple(tokens), max_chars, max_lines)
 
 
-@lru_cache(maxsize=65536)
-def _break_lines_cached(
-    tokens: tuple[str, ...], max_chars: int, max_lines: int
-) -> tuple[str, ...] | None:
+def _break_lines(tokens: tuple[str, ...], max_chars: int, max_lines: int) -> tuple[str, ...] | None:
     if not tokens:
         return ()
     whole = " ".join(tokens)
@@ -268,6 +264,14 @@ def shape_words(
         for k, w in enumerate(words):
             if k == 0 or w.speaker != words[k - 1].speaker:
                 tokens[k] = speaker_label(speaker_labels, w.speaker) + tokens[k]
+    lengths = [char_count(t) for t in tokens]
+    prefix = [0]
+    for width in lengths:
+        prefix.append(prefix[-1] + width)
+
+    def chars(i: int, j: int) -> int:
+        return prefix[j] - prefix[i] + (j - i - 1)
+
     max_words = 60
     inf = float("inf")
     best = [inf] * (n + 1)
@@ -275,14 +279,13 @@ def shape_words(
     best[0] = 0.0
     for j in range(1, n + 1):
         for i in range(j - 1, max(-1, j - 1 - max_words), -1):
+            if chars(i, j) > profile.max_chars_per_line * profile.max_lines and j - i > 1:
+                break  # a longer span only gets wider
             if best[i] == inf:
                 continue
-            cost = _cue_cost(words, tokens, i, j, profile)
+            cost = _cue_cost(words, tokens, lengths, i, j, chars(i, j), profile)
             if cost is None:
                 if j - i > 1:
-                    # a longer span only gets harder to fit, except for speaker changes
-                    if _chars(tokens, i, j) > profile.max_chars_per_line * profile.max_lines:
-                        break
                     continue
                 cost = 1000.0  # a single word that cannot fit: keep it alone, check reports it
             total = best[i] + cost
@@ -303,28 +306,45 @@ def shape_words(
         lines = break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines)
         if lines is None:
             lines = (" ".join(tokens[i:j]),)
-        end = _display_end(start, words[j - 1].end, next_start, profile, _chars(tokens, i, j))
+        end = _display_end(start, words[j - 1].end, next_start, profile, chars(i, j))
         cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
     return cues
 
 
-def _chars(tokens: Sequence[str], i: int, j: int) -> int:
-    return sum(char_count(t) for t in tokens[i:j]) + (j - i - 1)
+def _fits(lengths: Sequence[int], max_chars: int, max_lines: int) -> bool:
+    """Whether words of these widths fit in max_lines lines (greedy filling uses the fewest)."""
+    lines, width = 1, -1
+    for n in lengths:
+        if n > max_chars:
+            return False
+        if width + 1 + n <= max_chars:
+            width += 1 + n
+        else:
+            lines, width = lines + 1, n
+            if lines > max_lines:
+                return False
+    return True
 
 
 def _cue_cost(
-    words: Sequence[Word], tokens: Sequence[str], i: int, j: int, profile: Profile
+    words: Sequence[Word],
+    tokens: Sequence[str],
+    lengths: Sequence[int],
+    i: int,
+    j: int,
+    chars: int,
+    profile: Profile,
 ) -> float | None:
-    """Cost of one cue holding words[i:j], or None when it breaks a hard rule."""
+    """Cost of one cue holding words[i:j] (`chars` wide on one line), or None when it breaks a
+    hard rule."""
     n = len(words)
     if j - i > 1:
         if any(words[k].speaker != words[i].speaker for k in range(i + 1, j)):
             return None  # a speaker change starts a new cue
         if words[j - 1].end - words[i].start > profile.max_duration_ms:
             return None
-        if break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines) is None:
+        if not _fits(lengths[i:j], profile.max_chars_per_line, profile.max_lines):
             return None
-    chars = _chars(tokens, i, j)
     next_start = words[j].start if j < n else None
     start = words[i].start
     end = _display_end(start, words[j - 1].end, next_start, profile, chars)

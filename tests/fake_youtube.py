@@ -44,6 +44,7 @@ class FakeYouTube:
         self.playlists: dict[str, dict[str, Any]] = {}
         self.playlist_items: list[dict[str, Any]] = []
         self.captions: list[dict[str, Any]] = []
+        self.thumbnails: dict[str, bytes] = {}  # video id -> image
         self.requests: list[tuple[str, str]] = []  # (method, route)
         self.ranges: list[str] = []  # Content-Range of every upload PUT, in order
         self.faults: list[tuple[str, Any]] = []  # (route, action): consumed in order
@@ -166,6 +167,8 @@ class FakeYouTube:
             return "upload-put"
         if path.startswith("/upload/youtube/v3/captions"):
             return "captions.insert"
+        if path.startswith("/upload/youtube/v3/thumbnails/set"):
+            return "thumbnails.set"
         resource = path.removeprefix("/youtube/v3/").strip("/")
         verb = {"GET": "list", "POST": "insert", "DELETE": "delete", "PUT": "update"}[method]
         return f"{resource}.{verb}"
@@ -212,6 +215,13 @@ class FakeYouTube:
                 403,
                 "quotaExceeded",
                 "The request cannot be completed because you have exceeded your quota.",
+            )
+        if fault == "forbidden":
+            return self._error(
+                h,
+                403,
+                "forbidden",
+                "The authenticated user doesn't have permissions to upload and set custom video thumbnails.",
             )
         if fault == "upload-limit":
             return self._error(
@@ -412,3 +422,16 @@ class FakeYouTube:
         }
         self.captions.append(caption)
         self._send(h, 200, {k: v for k, v in caption.items() if k != "data"})
+
+    def _thumbnails_set(
+        self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes
+    ) -> None:
+        video_id = query.get("videoId", "")
+        if video_id not in self.videos:
+            return self._error(h, 404, "videoNotFound", "no such video")
+        if not body.startswith(b"\xff\xd8"):
+            return self._error(h, 400, "invalidImage", "not a JPEG")
+        self.thumbnails[video_id] = body
+        self._send(
+            h, 200, {"kind": "youtube#thumbnailSetResponse", "items": [{"default": {"url": "x"}}]}
+        )

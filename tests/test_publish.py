@@ -467,3 +467,37 @@ def test_auth_login_bad_secrets(
         f"Error: OAuth client secrets {missing} not found\n",
     )
     assert fake.requests == [] and fake.token_requests == []
+
+
+def test_thumbnail_from_a_chosen_frame(fake: FakeYouTube, tmp_path: Path) -> None:
+    from .conftest import ffmpeg
+
+    write_token(fake)
+    folder = tmp_path / "extracts"
+    make_extracts(folder, [1000, 1000])
+    for seconds, name in ((3, "story-1.mp4"), (4, "story-2.mp4")):  # two different real videos
+        source = f"testsrc2=d={seconds}:s=320x240:r=25"
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(folder / name),
+        )
+    fake.inject("thumbnails.set", "forbidden")  # the first: a channel not yet verified
+    result = publish(folder, "--thumbnail-at", "1.5")
+    assert result.exit_code == 0, result.output
+    assert (
+        "story-1.mp4: no custom thumbnail" in result.stderr and "verified channel" in result.stderr
+    )
+    (second,) = fake.thumbnails.values()
+    assert second.startswith(b"\xff\xd8")  # a JPEG
+    state = state_of(folder)
+    assert [e["thumbnail"]["at"] for e in state["extracts"].values() if e.get("thumbnail")] == [1.5]
+    again = publish(folder, "--thumbnail-at", "1.5")
+    assert again.exit_code == 0
+    assert fake.count("thumbnails.set") == 3  # the refused one is tried again, the set one is not
