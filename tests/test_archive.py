@@ -4,13 +4,10 @@ Chromium (Debian's chromium + chromium-driver, driven by Selenium): assertions o
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from clipkit.subtitles import Word
 from clipkit.transcript import Segment, Transcript, to_json_dict
 
 from .conftest import ROOT, SAMPLE, SCRIPT, invoke
+from .static_server import serve_directory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -123,47 +121,6 @@ def test_archive_needs_transcripts(tmp_path: Path) -> None:
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    """A static host: files with their types, and byte ranges (a player needs them to seek)."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def send_head(self):  # type: ignore[no-untyped-def]
-        import os
-        import re
-
-        match = re.match(r"bytes=(\d+)-(\d*)$", self.headers.get("Range", ""))
-        path = self.translate_path(self.path)
-        if not match or not os.path.isfile(path):
-            return super().send_head()
-        size = os.path.getsize(path)
-        first = int(match.group(1))
-        last = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
-        handle = open(path, "rb")  # noqa: SIM115 - closed by copyfile's caller
-        handle.seek(first)
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
-        self.send_header("Content-Length", str(last - first + 1))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-        self._remaining = last - first + 1
-        return handle
-
-    def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
-        remaining = getattr(self, "_remaining", None)
-        if remaining is None:
-            return super().copyfile(source, outputfile)
-        while remaining > 0:
-            chunk = source.read(min(65536, remaining))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            remaining -= len(chunk)
-        self._remaining = None
-
-
 @pytest.fixture(scope="module")
 def site(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The archive of the project plus a hostile story whose recording is missing, served on
@@ -189,13 +146,8 @@ def site(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     result = invoke("archive", str(project))
     assert result.exit_code == 0, result.output
     assert "Warning: gone: the recording" in result.stderr
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(project))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/site"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(project) as url:
+        yield f"{url}/site"
 
 
 @pytest.fixture(scope="module")

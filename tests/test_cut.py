@@ -65,22 +65,16 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+def cut_talk(work: Path, out: Path, *extra: str):  # type: ignore[no-untyped-def]
+    """The extract most tests look at: 12.36 s to 20.2 s of the talk, titled "Burnt"."""
+    args = ["cut", str(work / "talk.mp4"), "--start", "12.36", "--end", "20.2", "--title", "Burnt"]
+    return invoke(*args, "-o", str(out), "-q", *extra)
+
+
 @pytest.fixture(scope="module")
 def burnt(work: Path) -> Path:
     out = work / "burnt"
-    result = invoke(
-        "cut",
-        str(work / "talk.mp4"),
-        "--start",
-        "12.36",
-        "--end",
-        "20.2",
-        "--title",
-        "Burnt",
-        "-o",
-        str(out),
-        "-q",
-    )
+    result = cut_talk(work, out)
     assert result.exit_code == 0, result.output
     return out
 
@@ -88,10 +82,7 @@ def burnt(work: Path) -> Path:
 @pytest.fixture(scope="module")
 def plain(work: Path) -> Path:
     out = work / "plain"
-    result = invoke(
-        "cut", str(work / "talk.mp4"), "--start", "12.36", "--end", "20.2", "--title", "Burnt",
-        "-o", str(out), "-q", "--no-burn", "--fade", "0",
-    )  # fmt: skip
+    result = cut_talk(work, out, "--no-burn", "--fade", "0")
     assert result.exit_code == 0, result.output
     return out
 
@@ -406,19 +397,7 @@ def test_burns_in_with_no_system_fonts(
     config.write_text(NO_FONTS)
     monkeypatch.setenv("FONTCONFIG_FILE", str(config))
     out = tmp_path / "nofonts"
-    result = invoke(
-        "cut",
-        str(work / "talk.mp4"),
-        "--start",
-        "12.36",
-        "--end",
-        "20.2",
-        "--title",
-        "Burnt",
-        "-o",
-        str(out),
-        "-q",
-    )
+    result = cut_talk(work, out)
     assert result.exit_code == 0, result.output
     during = 14.0 - 12.36
     area = np.s_[270:350, 40:600]

@@ -3,27 +3,18 @@ Makefile's incremental batch targets on a copy of the sample project."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT, SAMPLE, invoke
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Serves files with their types (video/mp4 for the generic extractor), logging nothing."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from .static_server import serve_directory
 
 
 @pytest.fixture
@@ -31,13 +22,8 @@ def media_server(tmp_path: Path) -> Iterator[str]:
     served = tmp_path / "served"
     served.mkdir()
     shutil.copy(SAMPLE, served / "story.mp4")
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(served))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(served) as url:
+        yield url
 
 
 def test_fetch_url_then_archive_prevents_a_second_fetch(media_server: str, tmp_path: Path) -> None:
