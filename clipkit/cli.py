@@ -647,7 +647,9 @@ def cut(
         jobs=jobs,
         force=force,
     )
-    load_profile_check(profile)
+    from .profiles import load_profile
+
+    load_profile(profile)  # a bad profile or style is reported before any work
     load_style(style)
     if subs is not None and not subs.is_file():
         raise InputError(f"subtitles {subs} not found")
@@ -689,12 +691,6 @@ def cut(
         from .plan import PlanError
 
         raise PlanError([r.error for r in failed])
-
-
-def load_profile_check(profile: str | None) -> None:
-    from .profiles import load_profile
-
-    load_profile(profile)
 
 
 # --- publish and auth ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -220,7 +221,7 @@ def _prepare_row(
     start, end = max(0, start - pad), min(duration, end + pad)
 
     if subs is not None:
-        last_end = max((c.end for c in _load_cues(subs)), default=0)
+        last_end = subtitles_end(subs)
         if last_end > duration + 1000:
             raise InputError(
                 f"subtitles {subs.name} run to {format_clock(last_end)}, past the end of "
@@ -246,10 +247,20 @@ def _prepare_row(
     )
 
 
-def _load_cues(subs: Path) -> list[Cue]:
+def subtitles_end(subs: Path) -> int:
+    """When a subtitle file's last cue (or a transcript's last word) ends, in ms."""
+    return _subtitles_end(str(subs), subs.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)  # a plan's rows share a few files: read each once
+def _subtitles_end(path: str, mtime_ns: int) -> int:
+    subs = Path(path)
     if subs.suffix.lower() == ".json":
-        return shape_words(read_transcript(subs).words)
-    return read_cues(subs)
+        transcript = read_transcript(subs)
+        return max(
+            [seg.end for seg in transcript.segments] + [w.end for w in transcript.words], default=0
+        )
+    return max((c.end for c in read_cues(subs)), default=0)
 
 
 def extract_cues(extract: Extract, options: CutOptions) -> list[Cue]:
