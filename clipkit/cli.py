@@ -101,39 +101,57 @@ def _project() -> Any:
 
 
 class ProgressPrinter:
-    """Renders transcribe events on stderr: one live line on a terminal, plain lines in logs."""
+    """Renders progress events on stderr: one live line on a terminal (each item and the whole
+    batch, with an ETA), plain start/finish lines in logs. Work is in ms of media, or in bytes
+    for transfers (`in_bytes`)."""
 
-    def __init__(self, quiet: bool, verb: str = "transcribing") -> None:
+    def __init__(
+        self,
+        quiet: bool,
+        verb: str = "transcribing",
+        in_bytes: bool = False,
+        skipped: str = "up to date, skipped (--force to redo)",
+    ) -> None:
         self.quiet = quiet
         self.verb = verb
+        self.in_bytes = in_bytes
+        self.skipped = skipped
         self.tty = sys.stderr.isatty()
         self.state: dict[int, tuple[str, int, int]] = {}
-        self.durations: dict[int, int] = {}
+        self.batch_total = 0  # all the work of the run, when the pipeline announces it
+        self.finished = 0  # work of the items already done
         self.started = time.monotonic()
+
+    def _amount(self, units: int) -> str:
+        return f"{units / 1e6:.1f} MB" if self.in_bytes else f"{units / 1000:.1f} s"
 
     def __call__(self, event: Any) -> None:
         if event.kind == "warning":  # --quiet silences progress, never warnings
             self._clear()
             click.echo(f"Warning: {event.message}", err=True)
             return
+        if event.kind == "batch":
+            self.batch_total, self.started = event.duration_ms, time.monotonic()
+            return
         if self.quiet:
             return
         name = Path(event.path).name
         prefix = f"[{event.index}/{event.total}] {name}"
         if event.kind == "start":
-            self.durations[event.index] = event.duration_ms
-            self.state[event.index] = (name, 0, event.duration_ms)
+            self.state[event.index] = (name, event.done_ms, event.duration_ms)
             if not self.tty:
-                click.echo(f"{prefix}: {self.verb} {event.duration_ms / 1000:.1f} s", err=True)
+                click.echo(f"{prefix}: {self.verb} {self._amount(event.duration_ms)}", err=True)
         elif event.kind == "progress":
             self.state[event.index] = (name, event.done_ms, event.duration_ms)
         elif event.kind in ("done", "failed", "skipped"):
-            self.state.pop(event.index, None)
+            item = self.state.pop(event.index, None)
+            if item is not None and event.kind == "done":
+                self.finished += item[2]
             self._clear()
             if event.kind == "done":
                 click.echo(f"{prefix}: done -> {_short_outputs(event.outputs)}", err=True)
             elif event.kind == "skipped":
-                click.echo(f"{prefix}: up to date, skipped (--force to redo)", err=True)
+                click.echo(f"{prefix}: {self.skipped}", err=True)
             else:
                 click.echo(f"{prefix}: failed: {event.message}", err=True)
         if self.tty and self.state:
@@ -144,6 +162,14 @@ class ProgressPrinter:
             f"{name[:24]} {100 * done // max(total, 1):3d}%"
             for name, done, total in self.state.values()
         ]
+        if self.batch_total:
+            done = self.finished + sum(d for _, d, _ in self.state.values())
+            elapsed = time.monotonic() - self.started
+            eta = ""
+            if done and elapsed > 1:
+                left = elapsed * (self.batch_total - done) / done
+                eta = f", ETA {int(left // 60)}:{int(left % 60):02d}"
+            parts.append(f"overall {self._amount(done)} of {self._amount(self.batch_total)}{eta}")
         click.echo("\r\x1b[2K" + " | ".join(parts), err=True, nl=False)
 
     def _clear(self) -> None:
@@ -823,7 +849,7 @@ def publish(
         return
     creds = fresh_credentials()
     client = build_client(creds, api_root(), settings.timeout_seconds)
-    printer = ProgressPrinter(quiet, verb="uploading")
+    printer = ProgressPrinter(quiet, verb="uploading", in_bytes=True, skipped="already published")
     publisher = Publisher(client, state, options, printer)
     try:
         outcomes = publisher.run(items)
@@ -976,7 +1002,7 @@ def fetch(
         folder,
         link,
         video_password,
-        on_event=ProgressPrinter(quiet, verb="fetching"),
+        on_event=ProgressPrinter(quiet, verb="fetching", in_bytes=True, skipped="already fetched"),
     )
     if as_json:
         click.echo(

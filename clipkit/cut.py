@@ -582,6 +582,8 @@ def cut_all(
         else:
             todo.append(i)
 
+    emit(Event("batch", "", 0, total, duration_ms=sum(extracts[i].duration_ms for i in todo)))
+
     def work(i: int) -> CutResult:
         ex = extracts[i]
         emit(Event("start", ex.slug, i + 1, total, duration_ms=ex.duration_ms))

@@ -652,6 +652,10 @@ class Publisher:
 
     def run(self, items: Sequence[Item]) -> list[Outcome]:
         outcomes = [Outcome(item) for item in items]
+        to_upload = [
+            i for i in items if not self.state.data["extracts"].get(i.sha256, {}).get("video_id")
+        ]
+        self.emit(Event("batch", "", 0, len(items), duration_ms=sum(i.size for i in to_upload)))
         playlist_id = self.playlist_id()
         total = len(items)
         in_playlist = 0

@@ -222,6 +222,7 @@ def transcribe_files(
             pending.append(i)
 
     if pending:
+        emit(Event("batch", "", 0, total, duration_ms=sum(infos[i].duration_ms for i in pending)))
         cores = os.cpu_count() or 1
         workers = max(1, min(options.jobs or cores, len(pending)))
         threads = options.threads or default_threads(options.engine, cores, workers)
