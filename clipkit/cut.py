@@ -108,16 +108,30 @@ def _find_subtitles(source: Path) -> Path | None:
     return None
 
 
-def _transcript_words(subs: Path | None, source: Path) -> list[Word] | None:
-    """Word timings for snapping and reshaping: the transcript JSON beside the subtitles."""
+def _transcript_path(subs: Path | None, source: Path) -> Path | None:
+    """The recording's transcript JSON: beside its subtitles, or where transcripts live."""
     candidates = [subs.with_suffix(".json")] if subs is not None else []
     found = _find_subtitles(source)
     if found is not None:
         candidates.append(found.with_suffix(".json"))
-    for c in candidates:
-        if c.is_file():
-            return read_transcript(c).words
-    return None
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _transcript_words(subs: Path | None, source: Path) -> list[Word] | None:
+    """Word timings for snapping and reshaping."""
+    path = _transcript_path(subs, source)
+    return read_transcript(path).words if path is not None else None
+
+
+def transcript_language(extract: Extract) -> str | None:
+    """The language the transcript found (captions are published in it)."""
+    path = _transcript_path(extract.subs, extract.source)
+    if path is None:
+        return None
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("language") or "") or None
+    except (OSError, ValueError):
+        return None
 
 
 def snap_point(ms: int, words: Sequence[Word], mode: str, tolerance: int, is_start: bool) -> int:
@@ -536,6 +550,7 @@ def cut_one(
         "video": paths["mp4"].name,
         "subtitles": {"srt": paths["srt"].name, "vtt": paths["vtt"].name, "cues": len(cues)},
         "burnt_in": ass is not None,
+        "language": transcript_language(extract),
         "aspect": options.aspect or f"{width}:{height}",
         "size": size,
         "sha256": digest,

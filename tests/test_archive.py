@@ -107,6 +107,15 @@ def test_find_to_plan_rows_cut_at_sentence_bounds(project: Path, tmp_path: Path)
     assert cut.exit_code == 0, cut.output
 
 
+@pytest.mark.engine
+def test_extract_sidecars_carry_the_transcript_language(project: Path) -> None:
+    """publish uploads captions in this language."""
+    side = json.loads(
+        (project / "extracts" / "growing-up-in-leeds.json").read_text(encoding="utf-8")
+    )
+    assert side["language"] == "en"
+
+
 def test_archive_needs_transcripts(tmp_path: Path) -> None:
     invoke("init", str(tmp_path / "empty"))
     result = invoke("archive", str(tmp_path / "empty"))
