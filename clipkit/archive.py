@@ -10,6 +10,7 @@ import html
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from .plan import slugify
 from .project import Project, project_recordings
 from .subtitles import render_vtt, shape_words
 from .timecode import format_clock
-from .transcript import Transcript, load_transcript
+from .transcript import JSON_FORMAT, Transcript, from_json_dict
 
 ASSETS_CSS = """
 :root { --ink: #1b1f24; --paper: #ffffff; --muted: #4a5563; --accent: #0b57d0; --line: #d0d7de; }
@@ -124,17 +125,25 @@ class SiteResult:
     notes: list[str] = field(default_factory=list)
 
 
+def _documents(folder: Path, fmt: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The JSON files of `folder` in clipkit's format `fmt` (others are skipped), parsed once."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("format") == fmt:
+            yield path, data
+
+
 def load_transcripts(project: Project) -> dict[str, Transcript]:
     """Every clipkit transcript JSON in the project's transcripts/, by name."""
-    out: dict[str, Transcript] = {}
-    if project.transcripts.is_dir():
-        for path in sorted(project.transcripts.glob("*.json")):
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(data, dict) and data.get("format") == "clipkit-transcript/1":
-                out[path.stem] = load_transcript(path)
+    out = {
+        path.stem: from_json_dict(data, str(path))
+        for path, data in _documents(project.transcripts, JSON_FORMAT)
+    }
     if not out:
         raise InputError(
             f"no transcripts in {project.transcripts} (run `clipkit transcribe` first)"
@@ -225,16 +234,9 @@ def _transcript_html(sentences: list[Sentence]) -> str:
 
 
 def _extract_sidecars(project: Project) -> list[dict[str, Any]]:
-    out = []
-    if project.extracts.is_dir():
-        for path in sorted(project.extracts.glob("*.json")):
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(data, dict) and data.get("format") == "clipkit-extract/1":
-                data["_path"] = path
-                out.append(data)
+    out = [
+        {**data, "_path": path} for path, data in _documents(project.extracts, "clipkit-extract/1")
+    ]
     return sorted(out, key=lambda d: (str(d.get("plan_row", "")), d.get("start", 0)))
 
 

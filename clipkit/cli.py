@@ -1031,13 +1031,9 @@ def fetch(
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def status(directory: Path | None, as_json: bool) -> None:
     """What is done, stale, missing or failed in a project, per recording and extract."""
-    from .errors import InputError
-    from .project import load_project
     from .status import project_status
 
-    project = load_project(directory) if directory is not None else _project()
-    if project is None:
-        raise InputError("not in a clipkit project (give its folder, or `clipkit init DIR`)")
+    project = _project_arg(directory)
     report = project_status(project)
     if as_json:
         click.echo(json.dumps(report, indent=2))

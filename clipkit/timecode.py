@@ -72,7 +72,3 @@ def format_clock(ms: int) -> str:
 
 def seconds_to_ms(seconds: float) -> int:
     return int(round(seconds * 1000))
-
-
-def ms_to_seconds(ms: int) -> float:
-    return ms / 1000.0
