@@ -72,11 +72,16 @@ def _debug(ctx: click.Context) -> bool:
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, project: Path | None) -> None:
     """clipkit: transcripts, subtitles, extracts and playlists from community recordings."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        )
+    else:  # clipkit's own notes as `note: ...`; other libraries only when something is wrong
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        for handler in logging.getLogger().handlers:
+            if type(handler) is logging.StreamHandler:
+                handler.setLevel(logging.ERROR)
+        _note_handler()
     if ctx.invoked_subcommand in ("init", "doctor", "batch-rules", None):
         return
     from .project import find_project, load_project
@@ -90,6 +95,24 @@ def cli(ctx: click.Context, debug: bool, project: Path | None) -> None:
     defaults["cut"].setdefault("output_dir", loaded.extracts)
     ctx.default_map = defaults
     ctx.obj = loaded
+
+
+class _NoteHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is now (click's test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _note_handler() -> None:
+    logger = logging.getLogger("clipkit")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        handler = _NoteHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("note: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
 
 
 def _project() -> Any:
@@ -560,8 +583,18 @@ def subs_slice(input_file: Path, start: str, end: str, output: Path | None) -> N
     "--loudness",
     default=-14.0,
     show_default=True,
-    type=float,
-    help="Target integrated loudness, LUFS.",
+    type=click.FloatRange(-31.0, -5.0),
+    help="Target integrated loudness, LUFS (-31 to -5).",
+)
+@click.option(
+    "--audio-track",
+    type=click.IntRange(1, 64),
+    help="Audio track to use, from 1 (default: the one with speech).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Cut nothing when any plan row is bad (default: cut the good ones).",
 )
 @click.option(
     "--snap",
@@ -613,6 +646,8 @@ def cut(
     profile: str | None,
     fade: str,
     loudness: float,
+    audio_track: int | None,
+    strict: bool,
     snap: str | None,
     snap_tolerance: str,
     pad: str,
@@ -633,8 +668,8 @@ def cut(
     from .burn import load_style
     from .cut import CutOptions, cut_all, dry_run_commands, prepare
     from .errors import InputError
-    from .ffmpeg import find_ffmpeg
-    from .plan import PlanRow, read_plan
+    from .ffmpeg import ffmpeg_argv, find_ffmpeg
+    from .plan import PlanError, PlanRow, read_plan
     from .timecode import format_clock, parse_timecode
 
     project = _project()
@@ -672,6 +707,8 @@ def cut(
         pad_ms=parse_timecode(pad),
         jobs=jobs,
         force=force,
+        audio_track=audio_track - 1 if audio_track else None,
+        strict=strict,
     )
     from .profiles import load_profile
 
@@ -679,14 +716,10 @@ def cut(
     load_style(style)
     if subs is not None and not subs.is_file():
         raise InputError(f"subtitles {subs} not found")
-    extracts = prepare(rows, base, options)
-    if only:
-        unknown = sorted(set(only) - {ex.slug for ex in extracts})
-        if unknown:
-            raise InputError(f"no extract with slug {', '.join(unknown)} in the plan")
-        extracts = [ex for ex in extracts if ex.slug in only]
+    prepared = prepare(rows, base, options, only)
+    extracts = prepared.extracts
     if dry_run:
-        ffmpeg = find_ffmpeg().path
+        binary = find_ffmpeg()
         for ex in extracts:
             click.echo(
                 f'{ex.row.where}: {ex.slug}: {ex.source.name} {format_clock(ex.start_ms)} -> {format_clock(ex.end_ms)} ({ex.duration_ms / 1000:.3f} s) "{ex.title}"'
@@ -695,7 +728,9 @@ def cut(
             for w in ex.warnings:
                 click.echo(f"  warning: {w}")
             for args in dry_run_commands(ex, options):
-                click.echo("  " + shlex.join([ffmpeg, "-hide_banner", "-nostdin", *args]))
+                click.echo("  " + shlex.join(ffmpeg_argv(binary, args, progress=False)))
+        if prepared.problems:
+            raise PlanError(prepared.problems)
         return
     results = cut_all(extracts, options, on_event=ProgressPrinter(quiet, verb="cutting"))
     if as_json:
@@ -713,10 +748,8 @@ def cut(
             + f" into {output_dir}",
             err=True,
         )
-    if failed:
-        from .plan import PlanError
-
-        raise PlanError([r.error for r in failed])
+    if failed or prepared.problems:
+        raise PlanError(prepared.problems + [r.error for r in failed])
 
 
 # --- publish and auth ----------------------------------------------------------------------
@@ -1021,9 +1054,9 @@ def fetch(
         )
     failed = [r for r in results if r.status == "failed"]
     if failed:
-        from .plan import PlanError
+        from .errors import BatchError
 
-        raise PlanError([r.error for r in failed])
+        raise BatchError([r.error for r in failed])
 
 
 @cli.command(context_settings=CONTEXT)

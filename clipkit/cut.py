@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -20,16 +19,20 @@ from . import __version__
 from .burn import BurnStyle, load_style, render_ass
 from .errors import ClipkitError, InputError
 from .ffmpeg import (
+    SILENT_TRACK_DB,
+    FFmpegBinary,
     MediaInfo,
     escape_filter_value,
+    find_ffmpeg,
     input_path,
     integrated_loudness,
     probe,
     run_ffmpeg,
     sha256_file,
+    speech_track,
     stop_all,
 )
-from .fsutil import atomic_path, atomic_write_text
+from .fsutil import atomic_path, atomic_write_text, item_lock, remove_stale_parts, temp_dir
 from .plan import PlanError, PlanRow, slugify
 from .profiles import load_profile
 from .progress import Event, EventCallback
@@ -40,6 +43,10 @@ from .timecode import format_clock, parse_timecode
 
 VERTICAL = "9:16"
 EDGE_MIN_MS = 300  # a cue clipped to less than this at an extract's edge is dropped
+MIN_EXTRACT_MS = 1000
+# YouTube refuses these in titles (and titles over 100 characters): refuse them before encoding
+TITLE_MAX = 100
+TITLE_FORBIDDEN = "<>"
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ class CutOptions:
     audio_bitrate: str = "160k"
     jobs: int | None = None
     force: bool = False
+    audio_track: int | None = None  # 0-based; None: the track with speech
+    strict: bool = False  # one bad plan row stops the whole cut
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class Extract:
     subs: Path | None
     style: str
     warnings: tuple[str, ...] = ()
+    audio_track: int = 0
 
     @property
     def duration_ms(self) -> int:
@@ -152,8 +162,24 @@ def snap_point(ms: int, words: Sequence[Word], mode: str, tolerance: int, is_sta
     return middle if abs(middle - ms) <= tolerance else ms
 
 
-def prepare(rows: Sequence[PlanRow], base: Path, options: CutOptions) -> list[Extract]:
-    """Check every row against its recording; collect every problem, then raise them together."""
+@dataclass(frozen=True)
+class Prepared:
+    extracts: list[Extract]
+    problems: list[str]  # bad rows, each naming its row: they fail alone unless --strict
+
+
+def prepare(
+    rows: Sequence[PlanRow], base: Path, options: CutOptions, only: Sequence[str] = ()
+) -> Prepared:
+    """Check every row against its recording. A bad row is a problem of its own: the good rows
+    are still cut (unless `options.strict`). `only`: the slugs wanted; other rows are skipped
+    before they are checked, so one bad row never stops another row's make rule."""
+    if only:
+        wanted = set(only)
+        suffix = "-vertical" if options.aspect == VERTICAL else ""
+        rows = [r for r in rows if wanted & {provisional_slug(r), provisional_slug(r) + suffix}]
+        if not rows:
+            raise InputError(f"no extract with slug {', '.join(only)} in the plan")
     problems: list[str] = []
     extracts: list[Extract] = []
     infos: dict[Path, MediaInfo] = {}
@@ -171,11 +197,27 @@ def prepare(rows: Sequence[PlanRow], base: Path, options: CutOptions) -> list[Ex
             continue
         slugs[extract.slug] = row.where
         extracts.append(extract)
-    if problems:
+    if problems and (options.strict or not extracts):
         raise PlanError(problems)
     if not extracts:
         raise InputError("the plan has no extracts")
-    return extracts
+    return Prepared(extracts, problems)
+
+
+def provisional_slug(row: PlanRow) -> str:
+    """A row's slug before the row is checked: what make rules and `cut --only` name."""
+    source = Path(row.source)
+    try:
+        start = parse_timecode(row.start)
+    except InputError:
+        start = 0
+    return row_slug(row, source.stem, start)
+
+
+def row_slug(row: PlanRow, source_stem: str, start_ms: int) -> str:
+    """The one slug formula: the row's slug, else its title, else the recording and in point."""
+    fallback = f"{source_stem}-{format_clock(start_ms).replace(':', '-')}"
+    return slugify(row.slug or row.title or fallback)
 
 
 def _prepare_row(
@@ -193,10 +235,19 @@ def _prepare_row(
     info = infos[source]
     if not info.has_video and not info.has_audio:
         raise InputError(f"{row.source}: no audio or video")
+    warnings: list[str] = []
+    track = 0
+    if info.has_audio:
+        chosen = speech_track(source, options.audio_track)
+        track = chosen.index
+        if chosen.reason:
+            warnings.append(chosen.reason)
+        if chosen.level_db < SILENT_TRACK_DB:
+            warnings.append(f"audio track {track + 1} of {source.name} is silent")
     fps = info.fps or 25.0
     start, end = parse_timecode(row.start, fps), parse_timecode(row.end, fps)
+    raw_start = start
     duration = info.duration_ms
-    warnings: list[str] = []
     if start >= end:
         raise InputError(f"start {row.start} is not before end {row.end}")
     if start >= duration:
@@ -241,10 +292,14 @@ def _prepare_row(
                 f"subtitles {subs.name} run to {format_clock(last_end)}, past the end of "
                 f"{source.name} ({format_clock(duration)}): not this recording's subtitles?"
             )
+    if end - start < MIN_EXTRACT_MS:
+        raise InputError(
+            f"the extract is {(end - start) / 1000:.3f} s long; extracts must be at least "
+            f"{MIN_EXTRACT_MS / 1000:g} s"
+        )
     title = row.title or f"{source.stem} {format_clock(start)}"
-    slug = slugify(
-        row.slug or row.title or f"{source.stem}-{format_clock(start).replace(':', '-')}"
-    )
+    check_title(title)
+    slug = row_slug(row, source.stem, raw_start)
     if options.aspect == VERTICAL:
         slug += "-vertical"
     return Extract(
@@ -258,7 +313,17 @@ def _prepare_row(
         subs,
         row.style or options.style or "default",
         tuple(warnings),
+        track,
     )
+
+
+def check_title(title: str) -> None:
+    """Titles YouTube would refuse are refused before anything is encoded."""
+    bad = sorted({c for c in title if c in TITLE_FORBIDDEN})
+    if bad:
+        raise InputError(f"title {title!r} contains {' and '.join(bad)}, which YouTube refuses")
+    if len(title) > TITLE_MAX:
+        raise InputError(f"title is {len(title)} characters long; YouTube allows {TITLE_MAX}")
 
 
 def subtitles_end(subs: Path) -> int:
@@ -312,13 +377,24 @@ LIMITER_HEADROOM_DB = 1.5
 MAX_GAIN_DB = 30.0
 
 
-def limiter(options: CutOptions) -> str:
+def limiter(options: CutOptions, binary: FFmpegBinary) -> str:
     limit = 10 ** ((options.true_peak - LIMITER_HEADROOM_DB) / 20)
-    return f"alimiter=limit={limit:.4f}:attack=5:release=50:level=false:latency=true"
+    # `latency` (ffmpeg >= 5.1) removes the limiter's 5 ms look-ahead delay; older ones keep it
+    latency = ":latency=true" if binary.alimiter_latency else ""
+    return f"alimiter=limit={limit:.4f}:attack=5:release=50:level=false{latency}"
 
 
-def loudness_chain(gain_db: float, options: CutOptions) -> str:
-    return f"volume={gain_db:.2f}dB,{limiter(options)}"
+def downmix(info: MediaInfo) -> str | None:
+    """Surround is folded to stereo before loudness is measured and limited: a limiter on six
+    channels lets the stereo fold-down a player makes peak over the true-peak limit."""
+    return "aformat=channel_layouts=stereo" if info.channels > 2 else None
+
+
+def loudness_chain(
+    gain_db: float, options: CutOptions, info: MediaInfo, binary: FFmpegBinary
+) -> str:
+    parts = [downmix(info), f"volume={gain_db:.2f}dB", limiter(options, binary)]
+    return ",".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -327,7 +403,9 @@ class GainPlan:
     measured_lufs: float  # the extract's audio through the gain and limiter, before encoding
 
 
-def plan_gain(extract: Extract, options: CutOptions) -> GainPlan | None:
+def plan_gain(
+    extract: Extract, options: CutOptions, record: list[list[str]] | None = None
+) -> GainPlan | None:
     """The gain that brings the extract to the target loudness, peaks held by a limiter.
 
     loudnorm's linear mode cannot raise quiet speech whose peaks would then clip: it silently
@@ -339,14 +417,17 @@ def plan_gain(extract: Extract, options: CutOptions) -> GainPlan | None:
     None: silent audio, left as it is.
     """
     source, start, dur = extract.source, extract.start_ms, extract.duration_ms
-    measured = integrated_loudness(source, start, dur)
+    binary = find_ffmpeg()
+    track = extract.audio_track
+    measured = integrated_loudness(source, start, dur, downmix(extract.info), track, record)
     if measured is None:
         return None
     points = [(0.0, measured)]
     gain = options.loudness - measured
     result = GainPlan(gain, measured)
     for _ in range(6):
-        level = integrated_loudness(source, start, dur, loudness_chain(gain, options))
+        chain = loudness_chain(gain, options, extract.info, binary)
+        level = integrated_loudness(source, start, dur, chain, track, record)
         if level is None:
             break
         result = GainPlan(gain, level)
@@ -364,11 +445,69 @@ def plan_gain(extract: Extract, options: CutOptions) -> GainPlan | None:
 
 
 def output_size(info: MediaInfo, aspect: str | None) -> tuple[int, int]:
-    if info.width is None or info.height is None:
+    """The extract's frame: the picture as players show it (turned upright, square pixels),
+    or a vertical 9:16 frame."""
+    size = info.display_size
+    if size is None:
         return (720, 1280) if aspect == VERTICAL else (1280, 720)
+    width, height = size
     if aspect == VERTICAL:
-        return (1080, 1920) if info.height >= 1080 else (720, 1280)
-    return info.width - info.width % 2, info.height - info.height % 2
+        return (1080, 1920) if min(width, height) >= 1080 else (720, 1280)
+    return max(2, width - width % 2), max(2, height - height % 2)
+
+
+# PQ/HLG to SDR BT.709: linear light, then a tone curve, then back (zscale + tonemap)
+TONEMAP = (
+    "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+    "tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+)
+
+
+def video_chain(extract: Extract, options: CutOptions, binary: FFmpegBinary) -> list[str]:
+    """Filters from the decoded (already upright: ffmpeg applies the display rotation) frames
+    to the output frame, before subtitles: constant frame rate, SDR, square pixels, framing."""
+    info = extract.info
+    width, height = output_size(info, options.aspect)
+    rate = info.frame_rate or 25
+    # a constant rate from the first frame at 0: VFR phone/Zoom video stays in sync
+    chain = [f"fps={rate.numerator}/{rate.denominator}:start_time=0"]
+    if info.hdr and binary.tonemap:
+        chain.append(TONEMAP)
+    display = info.display_size
+    assert display is not None and info.width and info.height
+    shown_w, shown_h = display
+    if options.aspect == VERTICAL:
+        if options.fill == "blur":
+            return [
+                ",".join(chain) + ",split=2[bg][fg];"
+                f"[bg]scale={width}:{height}:force_original_aspect_ratio=increase,"
+                f"crop={width}:{height},boxblur=20:3[bgb];"
+                f"[fg]scale={width}:-2[fgs];[bgb][fgs]overlay=(W-w)/2:(H-h)/2"
+            ]
+        # crop the centre of the picture as shown (a portrait phone video needs no crop)
+        chain.append(f"scale={shown_w}:{shown_h}")
+        crop_w = min(shown_w, round(shown_h * 9 / 16)) // 2 * 2
+        crop_h = min(shown_h, round(shown_w * 16 / 9)) // 2 * 2
+        chain.append(f"crop={crop_w}:{crop_h},scale={width}:{height}")
+        return [",".join(chain)]
+    decoded = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
+    if (width, height) != decoded or info.sar != 1:
+        chain.append(f"scale={width}:{height}")
+    return [",".join(chain)]
+
+
+def audio_chain(
+    extract: Extract, options: CutOptions, gain_db: float | None, binary: FFmpegBinary
+) -> list[str]:
+    chain = []
+    if gain_db is not None:
+        chain.append(loudness_chain(gain_db, options, extract.info, binary))
+    elif extract.info.has_audio and (mix := downmix(extract.info)):
+        chain.append(mix)
+    # one rate for AAC whatever the source had; audio starts with the video at 0 (an edit
+    # list or a stream starting late is padded or trimmed, not left to drift)
+    chain.append("aresample=48000:first_pts=0")
+    return chain
 
 
 def build_encode_args(
@@ -377,8 +516,10 @@ def build_encode_args(
     output: str,
     ass_path: str | None,
     gain_db: float | None,
+    binary: FFmpegBinary | None = None,
 ) -> list[str]:
     """The single ffmpeg run for one extract (everything after the program name)."""
+    binary = binary or find_ffmpeg()
     info = extract.info
     start, dur = f"{extract.start_ms / 1000:.3f}", f"{extract.duration_ms / 1000:.3f}"
     seconds = extract.duration_ms / 1000
@@ -395,35 +536,21 @@ def build_encode_args(
         input_path(extract.source),
     ]
     next_input = 1
+    graph: list[str] = []
     if info.has_video:
-        video_in = "[0:v:0]"
+        graph.append(
+            f"[0:v:{info.video_index}]" + video_chain(extract, options, binary)[0] + "[framed]"
+        )
     else:  # an audio recording: subtitles on a plain background, for YouTube
         args += ["-f", "lavfi", "-t", dur, "-i", f"color=c=0x14181f:s={width}x{height}:r=25"]
-        video_in = f"[{next_input}:v]"
+        graph.append(f"[{next_input}:v]null[framed]")
         next_input += 1
     if info.has_audio:
-        audio_in = "[0:a:0]"
+        audio_in = f"[0:a:{extract.audio_track}]"
     else:
         args += ["-f", "lavfi", "-t", dur, "-i", "anullsrc=r=48000:cl=stereo"]
         audio_in = f"[{next_input}:a]"
 
-    graph: list[str] = []
-    video = video_in
-    if options.aspect == VERTICAL and info.has_video and info.width and info.height:
-        if options.fill == "blur":
-            graph.append(
-                f"{video}split=2[bg][fg];"
-                f"[bg]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},boxblur=20:3[bgb];"
-                f"[fg]scale={width}:-2[fgs];[bgb][fgs]overlay=(W-w)/2:(H-h)/2[framed]"
-            )
-        else:
-            crop_w = min(info.width, round(info.height * 9 / 16)) // 2 * 2
-            crop_h = min(info.height, round(info.width * 16 / 9)) // 2 * 2
-            graph.append(f"{video}crop={crop_w}:{crop_h},scale={width}:{height}[framed]")
-        video = "[framed]"
-    elif info.has_video and (width, height) != (info.width, info.height):
-        graph.append(f"{video}scale={width}:{height}[framed]")
-        video = "[framed]"
     chain = ["setsar=1"]
     if ass_path is not None:
         chain.append(
@@ -436,18 +563,15 @@ def build_encode_args(
             f"fade=t=out:st={seconds - fade:.3f}:d={fade:.3f}",
         ]
     chain.append("format=yuv420p")
-    graph.append(f"{video}{','.join(chain)}[v]")
+    graph.append(f"[framed]{','.join(chain)}[v]")
 
-    audio_chain = []
-    if gain_db is not None:
-        audio_chain.append(loudness_chain(gain_db, options))
-    audio_chain.append("aresample=48000")  # one rate for AAC, whatever the source had
+    audio = audio_chain(extract, options, gain_db, binary)
     if fade > 0:
-        audio_chain += [
+        audio += [
             f"afade=t=in:st=0:d={fade:.3f}",
             f"afade=t=out:st={seconds - fade:.3f}:d={fade:.3f}",
         ]
-    graph.append(f"{audio_in}{','.join(audio_chain)}[a]")
+    graph.append(f"{audio_in}{','.join(audio)}[a]")
 
     args += [
         "-filter_complex", ";".join(graph),
@@ -455,6 +579,7 @@ def build_encode_args(
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf), "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", "48000",
         "-t", dur,
+        "-map_metadata", "-1", "-map_chapters", "-1",
         "-movflags", "+faststart",
         "-metadata", f"title={extract.title}",
         "-f", "mp4", output,
@@ -471,6 +596,7 @@ def recipe(extract: Extract, options: CutOptions) -> str:
         "clipkit": __version__,
         "source": [str(extract.source), stat.st_size, stat.st_mtime_ns],
         "range": [extract.start_ms, extract.end_ms],
+        "audio_track": extract.audio_track,
         "row": {k: v for k, v in extract.row.fields.items()},
         "subs": subs_hash,
         "style": style.__dict__ if style else None,
@@ -518,18 +644,19 @@ def cut_one(
     paths = output_paths(extract, options.out_dir)
     cues = extract_cues(extract, options)
     style: BurnStyle = load_style(extract.style)
+    binary = find_ffmpeg()
     gain = plan_gain(extract, options) if extract.info.has_audio else None
     width, height = output_size(extract.info, options.aspect)
-    with tempfile.TemporaryDirectory(prefix="clipkit-") as tmp:
+    with temp_dir() as tmp:
         ass = None
         if options.burn and cues:
             ass = os.path.join(tmp, f"{extract.slug}.ass")
             Path(ass).write_text(render_ass(cues, style, width, height), encoding="utf-8")
         with atomic_path(paths["mp4"]) as partial:
             args = build_encode_args(
-                extract, options, input_path(partial), ass, gain.gain_db if gain else None
+                extract, options, input_path(partial), ass, gain.gain_db if gain else None, binary
             )
-            run_ffmpeg(args, on_progress=on_progress, check_fonts=ass is not None)
+            run_ffmpeg(args, on_progress=on_progress, binary=binary, check_fonts=ass is not None)
             digest = sha256_file(partial)
             size = partial.stat().st_size
     for ext in ("srt", "vtt"):
@@ -585,6 +712,7 @@ def cut_all(
 ) -> list[CutResult]:
     emit = on_event or (lambda e: None)
     options.out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(options.out_dir)  # what a killed run left behind
     total = len(extracts)
     results: dict[int, CutResult] = {}
     todo = []
@@ -601,6 +729,18 @@ def cut_all(
 
     def work(i: int) -> CutResult:
         ex = extracts[i]
+        paths = output_paths(ex, options.out_dir)
+
+        def waiting() -> None:
+            msg = f"{ex.row.where}: waiting for another clipkit run making {paths['mp4'].name}"
+            emit(Event("warning", ex.slug, i + 1, total, message=msg))
+
+        with item_lock(paths["mp4"], waiting):
+            if not options.force and is_done(ex, options):  # another run made it meanwhile
+                return CutResult(ex, "skipped", paths["mp4"])
+            return make(i, ex)
+
+    def make(i: int, ex: Extract) -> CutResult:
         emit(Event("start", ex.slug, i + 1, total, duration_ms=ex.duration_ms))
 
         def progress(ms: int) -> None:
@@ -640,7 +780,9 @@ def _collect(futures, extracts, options, results, emit) -> None:  # type: ignore
         result = fut.result()
         results[i] = result
         ex = extracts[i]
-        if result.status == "done":
+        if result.status == "skipped":
+            emit(Event("skipped", ex.slug, i + 1, total))
+        elif result.status == "done":
             outs = tuple(str(p) for p in output_paths(ex, options.out_dir).values())
             emit(
                 Event(
@@ -658,13 +800,21 @@ def _collect(futures, extracts, options, results, emit) -> None:  # type: ignore
 
 
 def dry_run_commands(extract: Extract, options: CutOptions) -> list[list[str]]:
-    """The ffmpeg runs `cut` would make, with the measured loudness shown as placeholders."""
-    measure = ["-ss", f"{extract.start_ms / 1000:.3f}", "-t", f"{extract.duration_ms / 1000:.3f}",
-               "-i", input_path(extract.source), "-vn", "-map", "0:a:0", "-af",
-               f"loudnorm=I={options.loudness}:TP={options.true_peak}:LRA={options.lra}:print_format=json",
-               "-f", "null", "-"]  # fmt: skip
-    ass = str(options.out_dir / f"{extract.slug}.ass") if options.burn and extract.subs else None
-    out = str(options.out_dir / f"{extract.slug}.mp4")
-    # the gain comes from the measuring pass; 0.0 stands in for it here
-    encode = build_encode_args(extract, options, out, ass, 0.0 if extract.info.has_audio else None)
-    return [measure, encode] if extract.info.has_audio else [encode]
+    """The ffmpeg runs `cut` makes for an extract, in order: the loudness passes (run now: they
+    are audio-only and cheap, and the encode needs the gain they find), then the encode, which
+    writes to a temporary name beside NAME.mp4 that is renamed when it succeeds."""
+    record: list[list[str]] = []
+    gain = plan_gain(extract, options, record) if extract.info.has_audio else None
+    ass = None
+    if options.burn and extract_cues(extract, options):
+        ass = str(Path(tempfile_hint()) / f"{extract.slug}.ass")
+    out = input_path(output_paths(extract, options.out_dir)["mp4"])
+    encode = build_encode_args(extract, options, out, ass, gain.gain_db if gain else None)
+    return [*record, encode]
+
+
+def tempfile_hint() -> str:
+    """Where the burn-in script is written (a private temp folder, made per extract)."""
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), "clipkit-PID-XXXX")

@@ -10,7 +10,7 @@ from typing import Any
 from . import __version__
 from .engines import ENGINES, engine_available
 from .errors import ClipkitError
-from .ffmpeg import ffmpeg_version, find_ffmpeg
+from .ffmpeg import candidates, check_binary, find_ffmpeg
 from .models import list_local_models
 from .resources import BUNDLED_FONT_FAMILY, clipkit_home, fonts_dir
 
@@ -24,19 +24,29 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def ffmpeg_report() -> dict[str, str]:
+    """Every candidate ffmpeg, checked afresh with a one-second cut + burn-in + loudness chain
+    on a lavfi source, and the one clipkit uses."""
+    rows: dict[str, str] = {}
+    try:
+        for source, path in candidates():
+            check = check_binary(path, fresh=True)
+            verdict = (
+                check.problem() if not check.usable else "passes the cut + burn-in + loudness check"
+            )
+            rows[source] = f"{path} (ffmpeg {check.version}): {verdict}"
+        binary = find_ffmpeg()
+        rows["uses"] = f"{binary.path} ({binary.source})"
+    except ClipkitError as exc:
+        rows["error"] = str(exc)
+    return rows
+
+
 def gather() -> dict[str, dict[str, Any]]:
     report: dict[str, dict[str, Any]] = {
         "clipkit": {"version": __version__, "home": str(clipkit_home())}
     }
-    try:
-        binary = find_ffmpeg()
-        report["ffmpeg"] = {
-            "path": binary.path,
-            "from": binary.source,
-            "version": ffmpeg_version(binary),
-        }
-    except ClipkitError as exc:
-        report["ffmpeg"] = {"error": str(exc)}
+    report["ffmpeg"] = ffmpeg_report()
     report["engines"] = {
         name: (_version(_PACKAGES[name]) if engine_available(name) else "not installed")
         for name in ENGINES

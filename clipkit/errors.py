@@ -7,6 +7,14 @@ class ClipkitError(Exception):
     """Base class for every error clipkit reports to the user."""
 
 
+class BatchError(ClipkitError):
+    """Several items of a batch failed; each problem names its item."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 class InputError(ClipkitError):
     """A file or argument the user gave cannot be used."""
 

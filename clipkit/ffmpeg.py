@@ -1,23 +1,34 @@
 """The one module that runs ffmpeg and probes media.
 
 ffmpeg is called with argument lists (never a shell). The quoted command is logged at debug
-level and a failure carries the tail of ffmpeg's stderr. Media are probed with PyAV because the
-static ffmpeg from imageio-ffmpeg ships no ffprobe.
+level and a failure carries the line of ffmpeg's stderr that names the cause. Media are probed
+with PyAV because the static ffmpeg from imageio-ffmpeg ships no ffprobe.
+
+Users have the ffmpeg their distribution ships (Ubuntu 22.04: 4.4, Debian 12: 5.1, Ubuntu
+24.04: 6.1, Debian 13: 7.1). Each candidate binary is checked once (cached per path, size and
+mtime) by running the filters and encoders clipkit uses on a one-second lavfi source; one that
+fails is passed over for the bundled binary, with a note saying why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import FFmpegError, MediaError
@@ -39,41 +50,278 @@ def stop_all() -> None:
 # libass in a static ffmpeg renders no subtitles when it finds no font, and still exits 0.
 FONT_FAILURE_MARKERS = ("fontselect: failed to find any fallback", "failed to find any fallback")
 
+# what the cut chain uses; checked on every candidate binary
+REQUIRED_FILTERS = (
+    "subtitles", "scale", "crop", "setsar", "fade", "format", "fps", "split", "boxblur",
+    "overlay", "afade", "aformat", "aresample", "volume", "alimiter", "ebur128", "testsrc2",
+    "color", "anullsrc", "sine",
+)  # fmt: skip
+REQUIRED_ENCODERS = ("libx264", "aac")
+CHECK_REVISION = 1  # bump when the check chain changes, so cached verdicts are redone
+
 
 @dataclass(frozen=True)
 class FFmpegBinary:
     path: str
     source: str  # "CLIPKIT_FFMPEG", "PATH" or "imageio-ffmpeg"
+    version: str = ""
+    alimiter_latency: bool = True  # alimiter's `latency` option (ffmpeg >= 5.1)
+    tonemap: bool = False  # zscale + tonemap for HDR sources
+    note: str = ""  # why another candidate was passed over
 
 
-def find_ffmpeg(configured: str | None = None) -> FFmpegBinary:
-    """A configured path, then `ffmpeg` on PATH, then the binary inside the imageio-ffmpeg wheel."""
-    explicit = configured or os.environ.get("CLIPKIT_FFMPEG")
-    if explicit:
-        resolved = shutil.which(explicit) or (explicit if Path(explicit).is_file() else None)
-        if not resolved:
-            raise FFmpegError(f"ffmpeg not found at {explicit!r} (set by CLIPKIT_FFMPEG or config)")
-        return FFmpegBinary(resolved, "CLIPKIT_FFMPEG")
-    on_path = shutil.which("ffmpeg")
-    if on_path:
-        return FFmpegBinary(on_path, "PATH")
+@dataclass(frozen=True)
+class BinaryCheck:
+    """What one ffmpeg binary can do for clipkit."""
+
+    path: str
+    version: str
+    missing: tuple[str, ...] = ()
+    failure: str = ""  # the cause line when the one-second chain failed
+    alimiter_latency: bool = False
+    tonemap: bool = False
+    filters: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def usable(self) -> bool:
+        return not self.missing and not self.failure
+
+    def problem(self) -> str:
+        parts = []
+        if self.missing:
+            parts.append("lacks " + ", ".join(self.missing))
+        if self.failure:
+            parts.append(f"fails clipkit's test chain ({self.failure})")
+        return "; ".join(parts)
+
+
+def bundled_ffmpeg_path() -> str | None:
     try:
         import imageio_ffmpeg
 
-        return FFmpegBinary(imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg")
-    except (ImportError, RuntimeError) as exc:
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        return None
+
+
+def candidates() -> list[tuple[str, str]]:
+    """(source, path) of every ffmpeg clipkit could use, in order of preference."""
+    found: list[tuple[str, str]] = []
+    explicit = os.environ.get("CLIPKIT_FFMPEG")
+    if explicit:
+        resolved = shutil.which(explicit) or (explicit if Path(explicit).is_file() else None)
+        if not resolved:
+            raise FFmpegError(f"ffmpeg not found at {explicit!r} (set by CLIPKIT_FFMPEG)")
+        found.append(("CLIPKIT_FFMPEG", resolved))
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        found.append(("PATH", on_path))
+    bundled = bundled_ffmpeg_path()
+    if bundled:
+        found.append(("imageio-ffmpeg", bundled))
+    return found
+
+
+def find_ffmpeg() -> FFmpegBinary:
+    """CLIPKIT_FFMPEG (checked, and an error when unusable), then `ffmpeg` on PATH when it passes
+    the check, then the binary inside the imageio-ffmpeg wheel."""
+    return _find_ffmpeg(os.environ.get("CLIPKIT_FFMPEG", ""), os.environ.get("PATH", ""))
+
+
+@lru_cache(maxsize=8)
+def _find_ffmpeg(explicit: str, path_env: str) -> FFmpegBinary:
+    notes = []
+    for source, path in candidates():
+        check = check_binary(path)
+        if check.usable:
+            note = "; ".join(notes)
+            if note:
+                log.warning("%s; using %s (%s)", note, path, check.version)
+            return FFmpegBinary(
+                path, source, check.version, check.alimiter_latency, check.tonemap, note
+            )
+        if source == "CLIPKIT_FFMPEG":
+            raise FFmpegError(
+                f"ffmpeg {check.version} at {path} (CLIPKIT_FFMPEG) {check.problem()}"
+            )
+        notes.append(f"ffmpeg {check.version} on PATH ({path}) {check.problem()}")
+    if notes:
         raise FFmpegError(
-            "ffmpeg not found: install it (e.g. `apt-get install ffmpeg`) or "
-            "`pip install imageio-ffmpeg`, or set CLIPKIT_FFMPEG to its path"
-        ) from exc
+            notes[0] + "; install imageio-ffmpeg (`pip install imageio-ffmpeg`) for a complete one"
+        )
+    raise FFmpegError(
+        "ffmpeg not found: install it (e.g. `apt-get install ffmpeg`) or "
+        "`pip install imageio-ffmpeg`, or set CLIPKIT_FFMPEG to its path"
+    )
+
+
+def bundled_ffmpeg() -> FFmpegBinary:
+    """The imageio-ffmpeg binary, whatever is on PATH (tests make their media with it)."""
+    path = bundled_ffmpeg_path()
+    if path is None:
+        raise FFmpegError("imageio-ffmpeg is not installed")
+    check = check_binary(path)
+    return FFmpegBinary(
+        path, "imageio-ffmpeg", check.version, check.alimiter_latency, check.tonemap
+    )
+
+
+def _binary_key(path: str) -> str:
+    from . import __version__
+
+    st = os.stat(path)
+    return f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{__version__}|{CHECK_REVISION}"
+
+
+def _cache_file() -> Path:
+    from .resources import clipkit_home
+
+    return clipkit_home() / "ffmpeg-checks.json"
+
+
+def check_binary(path: str, *, fresh: bool = False) -> BinaryCheck:
+    """Check a binary once: version, filters, encoders, and a one-second cut + burn + loudness
+    chain on a lavfi source. The verdict is cached per binary (path, size, mtime)."""
+    key = _binary_key(path)
+    cache = _cache_file()
+    stored: dict[str, dict] = {}  # type: ignore[type-arg]
+    with contextlib.suppress(OSError, ValueError):
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+    if not fresh and key in stored:
+        with contextlib.suppress(TypeError):
+            data = stored[key]
+            return BinaryCheck(**{**data, "missing": tuple(data["missing"]), "filters": ()})
+    result = _run_check(path)
+    stored[key] = {k: v for k, v in asdict(result).items() if k != "filters"}
+    with contextlib.suppress(OSError):
+        from .fsutil import atomic_write_text
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(cache, json.dumps(stored, indent=1))
+    return result
+
+
+def _listing(path: str, *what: str) -> str:
+    try:
+        out = subprocess.run(
+            [path, "-hide_banner", *what], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout
+
+
+def _version_of(path: str) -> str:
+    first = (_listing(path, "-version").splitlines() or ["unknown"])[0]
+    return first.removeprefix("ffmpeg version ").split(" Copyright")[0].strip() or "unknown"
+
+
+def _names(listing: str) -> set[str]:
+    """Names from `-filters`/`-encoders` lines (flags, then the name)."""
+    names = set()
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and re.fullmatch(r"[A-Z.|]{2,8}", parts[0]):
+            names.add(parts[1])
+    return names
+
+
+def _run_check(path: str) -> BinaryCheck:
+    from .resources import fonts_dir
+
+    version = _version_of(path)
+    if version == "unknown":
+        return BinaryCheck(path, version, failure="does not run as ffmpeg")
+    filters = _names(_listing(path, "-filters"))
+    encoders = _names(_listing(path, "-encoders"))
+    missing = tuple(
+        [f"the {f} filter" for f in REQUIRED_FILTERS if f not in filters]
+        + [f"the {e} encoder" for e in REQUIRED_ENCODERS if e not in encoders]
+    )
+    latency = (
+        "latency" in _listing(path, "-h", "filter=alimiter") if "alimiter" in filters else False
+    )
+    tonemap = {"zscale", "tonemap"} <= filters
+    failure = ""
+    if not missing:
+        failure = _check_chain(path, latency, fonts_dir())
+    return BinaryCheck(path, version, missing, failure, latency, tonemap, tuple(sorted(filters)))
+
+
+_CHECK_ASS = """[Script Info]
+ScriptType: v4.00+
+PlayResX: 320
+PlayResY: 240
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Default,DejaVu Sans,24,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,0,2,10,10,10,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,clipkit check
+"""
+
+
+def _check_chain(path: str, latency: bool, fonts: Path) -> str:
+    """Run the cut chain's filters on one second of lavfi input; '' when it works."""
+    with tempfile.TemporaryDirectory(prefix=f"clipkit-{os.getpid()}-") as tmp:
+        ass = Path(tmp) / "check's sub.ass"  # an apostrophe, as real titles have
+        ass.write_text(_CHECK_ASS, encoding="utf-8")
+        limiter = "alimiter=limit=0.7:attack=5:release=50:level=false" + (
+            ":latency=true" if latency else ""
+        )
+        graph = (
+            "[0:v]scale=320:240,setsar=1,fps=25,"
+            f"subtitles=filename={escape_filter_value(str(ass))}:fontsdir={escape_filter_value(str(fonts))},"
+            "fade=t=in:st=0:d=0.2,format=yuv420p[v];"
+            "[1:a]aformat=channel_layouts=stereo,ebur128=framelog=verbose,volume=1.00dB,"
+            f"{limiter},aresample=48000,afade=t=in:st=0:d=0.2[a]"
+        )
+        args = [
+            path, "-hide_banner", "-nostdin", "-y", "-loglevel", "level+warning",
+            "-f", "lavfi", "-i", "testsrc2=d=1:s=320x240:r=25",
+            "-f", "lavfi", "-i", "sine=f=440:d=1:r=44100",
+            "-filter_complex", graph, "-map", "[v]", "-map", "[a]",
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-ar", "48000", "-movflags", "+faststart",
+            "-f", "mp4", str(Path(tmp) / "check.mp4"),
+        ]  # fmt: skip
+        try:
+            out = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"could not run: {exc}"
+        lines = out.stderr.splitlines()
+        if out.returncode != 0:
+            return error_cause(lines) or f"exit {out.returncode}"
+        if any(m in out.stderr for m in FONT_FAILURE_MARKERS):
+            return "libass found no font"
+        return ""
 
 
 def ffmpeg_version(binary: FFmpegBinary) -> str:
-    out = subprocess.run(
-        [binary.path, "-hide_banner", "-version"], capture_output=True, text=True, check=False
-    )
-    first = out.stdout.splitlines()[0] if out.stdout else "unknown"
-    return first.removeprefix("ffmpeg version ").split(" Copyright")[0]
+    return binary.version or _version_of(binary.path)
+
+
+# Lines that say only that something failed, not why: the cause is on an earlier line.
+_GENERIC = re.compile(
+    r"(?i)^(\[\w+\] )?(conversion failed|error reinitializing filters|failed to inject frame|"
+    r"error while (processing|filtering|decoding)|error opening output files?|"
+    r"error initializing complex filters|exiting normally|terminating thread)"
+)
+_CAUSE = re.compile(
+    r"(?i)(\[(error|fatal)\]|unable to|invalid|cannot|can't|could not|no such|not found|"
+    r"unknown|unrecognized|does not|no option|error)"
+)
+
+
+def error_cause(lines: Sequence[str]) -> str:
+    """The first stderr line that names why ffmpeg failed (not "Conversion failed!")."""
+    for line in lines:
+        text = line.strip()
+        if text and _CAUSE.search(text) and not _GENERIC.search(text):
+            return re.sub(r"^\[(error|fatal|warning)\] ", "", text)
+    return ""
 
 
 def input_path(path: str | os.PathLike[str]) -> str:
@@ -93,6 +341,20 @@ def escape_filter_value(value: str) -> str:
 ProgressCallback = Callable[[int], None]  # receives output time in ms
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """ffmpeg gets SIGKILL when the clipkit thread that started it dies, even by `kill -9`."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+_PREEXEC = _die_with_parent if sys.platform.startswith("linux") else None
+
+
 def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -107,21 +369,21 @@ def run_ffmpeg(
     `stdout_sink` receives raw stdout bytes instead (for piping decoded audio).
     """
     binary = binary or find_ffmpeg()
-    argv = [binary.path, "-hide_banner", "-nostdin", *args]
-    if on_progress is not None and stdout_sink is None:
-        argv[3:3] = ["-progress", "pipe:1", "-nostats"]
+    argv = ffmpeg_argv(binary, args, progress=on_progress is not None and stdout_sink is None)
     log.debug("ffmpeg: %s", shlex.join(argv))
     try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_PREEXEC
+        )
     except OSError as exc:
         raise FFmpegError(f"could not run ffmpeg at {binary.path}: {exc}") from exc
 
-    stderr_tail: deque[str] = deque(maxlen=400)
+    stderr_lines: deque[str] = deque(maxlen=400)
 
     def drain_stderr() -> None:
         assert proc.stderr is not None
         for raw in proc.stderr:
-            stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+            stderr_lines.append(raw.decode("utf-8", "replace").rstrip())
 
     reader = threading.Thread(target=drain_stderr, daemon=True)
     reader.start()
@@ -148,10 +410,16 @@ def run_ffmpeg(
         with _running_lock:
             _running.discard(proc)
         reader.join(timeout=5)
-    stderr = "\n".join(stderr_tail)
+    lines = list(stderr_lines)
+    stderr = "\n".join(lines)
+    if code < 0:
+        raise FFmpegError(f"ffmpeg was stopped ({signal.Signals(-code).name})")
     if code != 0:
-        tail = "\n".join(list(stderr_tail)[-12:])
-        raise FFmpegError(f"ffmpeg failed (exit {code}):\n{tail}")
+        log.debug("ffmpeg stderr:\n%s", stderr)
+        cause = error_cause(lines)
+        tail = [ln for ln in lines[-4:] if ln.strip() and cause not in ln]
+        message = f"ffmpeg {binary.version} failed (exit {code})" + (f": {cause}" if cause else "")
+        raise FFmpegError("\n".join([message, *tail]))
     if check_fonts and any(m in stderr for m in FONT_FAILURE_MARKERS):
         raise FFmpegError(
             "ffmpeg found no font for subtitles (libass: failed to find any fallback); "
@@ -160,51 +428,15 @@ def run_ffmpeg(
     return stderr
 
 
-def decode_audio(path: str | os.PathLike[str], sample_rate: int = 16000):  # -> numpy array
-    """Decode the first audio stream as mono float32 PCM at `sample_rate` (what Whisper takes).
+def ffmpeg_argv(binary: FFmpegBinary, args: Sequence[str], progress: bool = False) -> list[str]:
+    """The exact command line run_ffmpeg runs (also what `cut --dry-run` prints)."""
+    head = [binary.path, "-hide_banner", "-nostdin"]
+    return head + (["-progress", "pipe:1", "-nostats"] if progress else []) + list(args)
 
-    PyAV decodes in-process (no ffmpeg binary, no pipe); both engines get the same samples.
-    """
-    import av
-    import numpy as np
 
-    # One float32 buffer sized from the container's duration, filled as frames are resampled:
-    # no list of chunks, no concatenated copy (a 30-minute recording is 115 MB of float32).
-    audio = np.empty(0, dtype=np.float32)
-    filled = 0
+# --- probing -------------------------------------------------------------------------------
 
-    def append(frames: list) -> None:  # type: ignore[type-arg]
-        nonlocal audio, filled
-        for out in frames:
-            samples = out.to_ndarray().reshape(-1)
-            if filled + len(samples) > len(audio):
-                audio = np.resize(audio, max(2 * len(audio), filled + len(samples)))
-            np.multiply(
-                samples, 1 / 32768.0, out=audio[filled : filled + len(samples)], casting="unsafe"
-            )
-            filled += len(samples)
-
-    try:
-        with av.open(os.fspath(path)) as container:
-            stream = next(iter(container.streams.audio), None)
-            if stream is None:
-                raise MediaError(f"{path}: has no audio stream")
-            seconds = float(container.duration / av.time_base) if container.duration else 60.0
-            audio = np.empty(int(seconds * sample_rate) + sample_rate, dtype=np.float32)
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
-            # resampling a few large frames is much cheaper than thousands of codec-sized ones
-            fifo = av.AudioFifo()
-            for frame in container.decode(stream):
-                frame.pts = None  # the FIFO then takes frames without continuous timestamps
-                fifo.write(frame)
-                if fifo.samples >= 500_000:
-                    append(resampler.resample(fifo.read()))
-            if fifo.samples:
-                append(resampler.resample(fifo.read()))
-            append(resampler.resample(None))
-    except av.FFmpegError as exc:
-        raise MediaError(f"{path}: cannot decode audio ({exc})") from exc
-    return audio[:filled]
+HDR_TRANSFERS = {16: "smpte2084", 18: "arib-std-b67"}  # PQ and HLG
 
 
 @dataclass(frozen=True)
@@ -213,12 +445,33 @@ class MediaInfo:
     duration_ms: int
     has_audio: bool
     has_video: bool
-    width: int | None = None
+    width: int | None = None  # as stored
     height: int | None = None
-    fps: float | None = None
+    fps: float | None = None  # average frame rate
     video_codec: str | None = None
     audio_codec: str | None = None
     sample_rate: int | None = None
+    rotation: int = 0  # degrees the player turns the stored picture (0, 90, 180, 270)
+    sar: Fraction = Fraction(1)  # sample (pixel) aspect ratio
+    video_index: int = 0  # among the video streams (cover art skipped)
+    audio_streams: int = 0
+    channels: int = 0  # of the first audio stream
+    video_start_ms: int = 0
+    audio_start_ms: int = 0
+    pix_fmt: str | None = None
+    hdr: str | None = None  # "smpte2084" (PQ) or "arib-std-b67" (HLG)
+    frame_rate: Fraction | None = None  # the constant rate the output gets
+    variable_rate: bool = False
+
+    @property
+    def display_size(self) -> tuple[int, int] | None:
+        """The picture as a player shows it: square pixels, turned upright."""
+        if self.width is None or self.height is None:
+            return None
+        width, height = round(self.width * self.sar), self.height
+        if self.sar < 1:
+            width, height = self.width, round(self.height / self.sar)
+        return (height, width) if self.rotation in (90, 270) else (width, height)
 
 
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
@@ -228,34 +481,114 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         raise MediaError(f"{p}: no such file")
     if p.is_dir():
         raise MediaError(f"{p}: is a directory, not a recording")
+    st = p.stat()
+    return _probe(str(p), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=128)
+def _probe(path: str, size: int, mtime_ns: int) -> MediaInfo:
     try:
         import av
     except ImportError as exc:  # pragma: no cover - av is a core dependency
         raise MediaError("PyAV (`av`) is not installed") from exc
+    p = Path(path)
     try:
-        with av.open(str(p)) as container:
-            video = next(iter(container.streams.video), None)
-            audio = next(iter(container.streams.audio), None)
+        with av.open(path) as container:
+            videos = [
+                s
+                for s in container.streams.video
+                if not (s.disposition & av.stream.Disposition.attached_pic)
+            ]
+            video = videos[0] if videos else None
+            audios = list(container.streams.audio)
+            audio = audios[0] if audios else None
             if video is None and audio is None:
                 raise MediaError(f"{p}: no audio or video stream")
             duration = _duration_ms(container, video, audio)
-            fps = float(video.average_rate) if video is not None and video.average_rate else None
+            extra: dict = {}  # type: ignore[type-arg]
+            if video is not None:
+                extra = _video_details(container, video)
             return MediaInfo(
-                path=str(p),
+                path=path,
                 duration_ms=duration,
                 has_audio=audio is not None,
                 has_video=video is not None,
-                width=video.codec_context.width if video is not None else None,
-                height=video.codec_context.height if video is not None else None,
-                fps=fps,
                 video_codec=video.codec_context.name if video is not None else None,
                 audio_codec=audio.codec_context.name if audio is not None else None,
                 sample_rate=audio.codec_context.sample_rate if audio is not None else None,
+                audio_streams=len(audios),
+                channels=audio.codec_context.channels if audio is not None else 0,
+                audio_start_ms=_start_ms(audio),
+                **extra,
             )
     except MediaError:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(f"{p}: not a media file ffmpeg can read") from exc
+
+
+def _start_ms(stream) -> int:  # type: ignore[no-untyped-def]
+    if stream is None or stream.start_time is None or stream.time_base is None:
+        return 0
+    return int(stream.start_time * stream.time_base * 1000)
+
+
+STANDARD_RATES = tuple(
+    Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "50", "60000/1001", "60")
+)
+
+
+def output_rate(average: Fraction | None, base: Fraction | None) -> tuple[Fraction, bool]:
+    """The constant frame rate an extract gets, and whether the source's rate varies.
+
+    A constant-rate source keeps its rate; a variable one (Zoom, phones) gets the standard rate
+    nearest its average, so frames are duplicated or dropped evenly instead of drifting.
+    """
+    if not average or average <= 0:
+        return (base if base and 0 < base <= 120 else Fraction(25)), False
+    variable = base is None or abs(float(base) - float(average)) > 0.01 * float(average)
+    if not variable:
+        return average, False
+    nearest = min(STANDARD_RATES, key=lambda r: abs(float(r) - float(average)))
+    if abs(float(nearest) - float(average)) <= 0.06 * float(average):
+        return nearest, True
+    return Fraction(max(1, round(float(average)))), True
+
+
+def _video_details(container, video) -> dict:  # type: ignore[no-untyped-def]
+    cc = video.codec_context
+    sar = video.sample_aspect_ratio or cc.sample_aspect_ratio
+    sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
+    rotation = 0
+    try:  # the display matrix travels with decoded frames
+        frame = next(container.decode(video))
+        rotation = int(round(-(getattr(frame, "rotation", 0) or 0))) % 360
+    except (StopIteration, av_errors()):
+        pass
+    rate, variable = output_rate(
+        Fraction(video.average_rate) if video.average_rate else None,
+        Fraction(video.base_rate) if video.base_rate else None,
+    )
+    trc = getattr(cc, "color_trc", None)
+    return {
+        "width": cc.width,
+        "height": cc.height,
+        "fps": float(video.average_rate) if video.average_rate else None,
+        "rotation": rotation,
+        "sar": sar,
+        "video_index": list(container.streams.video).index(video),
+        "video_start_ms": _start_ms(video),
+        "pix_fmt": cc.format.name if cc.format is not None else None,
+        "hdr": HDR_TRANSFERS.get(int(trc)) if trc is not None else None,
+        "frame_rate": rate,
+        "variable_rate": variable,
+    }
+
+
+def av_errors() -> type[Exception]:
+    import av
+
+    return av.FFmpegError
 
 
 def _duration_ms(container, video, audio) -> int:  # type: ignore[no-untyped-def]
@@ -267,6 +600,132 @@ def _duration_ms(container, video, audio) -> int:  # type: ignore[no-untyped-def
     return 0
 
 
+# --- decoding audio ------------------------------------------------------------------------
+
+SILENT_TRACK_DB = -60.0  # a track whose speech-level frames are below this holds no speech
+
+
+def iter_audio(
+    path: str | os.PathLike[str],
+    sample_rate: int = 16000,
+    track: int = 0,
+    block_seconds: float = 30.0,
+    limit_seconds: float | None = None,
+) -> Iterator:  # Iterator[numpy.ndarray]
+    """Decode one audio stream as mono float32 blocks of about `block_seconds` at `sample_rate`.
+
+    PyAV decodes in-process (no ffmpeg binary, no pipe), so memory stays bounded by the block
+    size however long the recording is.
+    """
+    import av
+    import numpy as np
+
+    block = int(block_seconds * sample_rate)
+    limit = int(limit_seconds * sample_rate) if limit_seconds is not None else None
+    pending: list = []  # type: ignore[type-arg]
+    pending_len = 0
+    produced = 0
+    try:
+        with av.open(os.fspath(path)) as container:
+            streams = list(container.streams.audio)
+            if not streams:
+                raise MediaError(f"{path}: has no audio stream")
+            if track >= len(streams):
+                raise MediaError(f"{path}: has no audio track {track + 1} (it has {len(streams)})")
+            stream = streams[track]
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+            # resampling a few large frames is much cheaper than thousands of codec-sized ones
+            fifo = av.AudioFifo()
+
+            def resampled(frames: list) -> Iterator:  # type: ignore[type-arg]
+                for out in frames:
+                    yield out.to_ndarray().reshape(-1).astype(np.float32) * (1 / 32768.0)
+
+            def chunks() -> Iterator:  # type: ignore[type-arg]
+                for frame in container.decode(stream):
+                    frame.pts = None  # the FIFO then takes frames without continuous timestamps
+                    fifo.write(frame)
+                    if fifo.samples >= 200_000:
+                        yield from resampled(resampler.resample(fifo.read()))
+                if fifo.samples:
+                    yield from resampled(resampler.resample(fifo.read()))
+                yield from resampled(resampler.resample(None))
+
+            for samples in chunks():
+                if limit is not None and produced + pending_len + len(samples) >= limit:
+                    pending.append(samples[: limit - produced - pending_len])
+                    break
+                pending.append(samples)
+                pending_len += len(samples)
+                if pending_len >= block:
+                    joined = np.concatenate(pending)
+                    yield joined
+                    produced += len(joined)
+                    pending, pending_len = [], 0
+            if pending:
+                yield np.concatenate(pending)
+    except av.FFmpegError as exc:
+        raise MediaError(f"{path}: cannot decode audio ({exc})") from exc
+
+
+def decode_audio(path: str | os.PathLike[str], sample_rate: int = 16000, track: int = 0):  # type: ignore[no-untyped-def]
+    """The whole of one audio stream as mono float32 PCM at `sample_rate` (what Whisper takes)."""
+    import numpy as np
+
+    blocks = list(iter_audio(path, sample_rate, track, block_seconds=60.0))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    index: int  # among the audio streams
+    level_db: float  # the 98th percentile of 50 ms frame levels: speech, when there is any
+    reason: str = ""
+
+
+def speech_track(path: str | os.PathLike[str], requested: int | None = None) -> AudioTrack:
+    """The audio track to use: `requested` (1-based from the user, 0-based here), else the one
+    with speech. Zoom and cameras can put a silent or room-tone track first."""
+    p = Path(path)
+    st = p.stat()
+    return _speech_track(str(p), st.st_size, st.st_mtime_ns, requested)
+
+
+@lru_cache(maxsize=64)
+def _speech_track(path: str, size: int, mtime_ns: int, requested: int | None) -> AudioTrack:
+    info = _probe(path, size, mtime_ns)
+    if not info.has_audio:
+        raise MediaError(f"{path}: has no audio stream")
+    if requested is not None and not 0 <= requested < info.audio_streams:
+        raise MediaError(
+            f"{Path(path).name}: has no audio track {requested + 1} (it has {info.audio_streams})"
+        )
+    indices = [requested] if requested is not None else list(range(info.audio_streams))
+    # the first two minutes decide: a longer scan of every track costs more than it tells
+    levels = {i: _track_level(path, i) for i in indices}
+    best = max(indices, key=lambda i: levels[i])
+    reason = ""
+    if requested is None and best != 0:
+        reason = f"audio track {best + 1} holds the speech (track 1 is silent)"
+    return AudioTrack(best, levels[best], reason)
+
+
+def _track_level(path: str, track: int) -> float:
+    import numpy as np
+
+    rate = 8000
+    parts = list(iter_audio(path, rate, track, block_seconds=120.0, limit_seconds=120.0))
+    audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    hop = rate // 20
+    count = len(audio) // hop
+    if count == 0:
+        return float("-inf")
+    frames = audio[: count * hop].reshape(count, hop)
+    rms = np.sqrt(np.mean(frames * frames, axis=1) + 1e-20)
+    return float(20 * np.log10(np.percentile(rms, 98)))
+
+
+# --- loudness ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Loudness:
     integrated: float  # LUFS
@@ -282,6 +741,7 @@ def measure_loudness(
     duration_ms: int | None = None,
     target: tuple[float, float, float] = (-14.0, -1.5, 11.0),
     pre_filter: str | None = None,
+    track: int = 0,
 ) -> Loudness | None:
     """EBU R128 loudness of an audio range (loudnorm's analysis pass, audio only: cheap),
     optionally after `pre_filter`. None when the range is silent (loudness -inf).
@@ -290,7 +750,7 @@ def measure_loudness(
     args = ["-ss", f"{start_ms / 1000:.3f}"]
     if duration_ms is not None:
         args += ["-t", f"{duration_ms / 1000:.3f}"]
-    args += ["-i", input_path(path), "-vn", "-sn", "-dn", "-map", "0:a:0",
+    args += ["-i", input_path(path), "-vn", "-sn", "-dn", "-map", f"0:a:{track}",
              "-af", (f"{pre_filter}," if pre_filter else "") + f"loudnorm=I={i}:TP={tp}:LRA={lra}:print_format=json",
              "-f", "null", "-"]  # fmt: skip
     stderr = run_ffmpeg(args)
@@ -312,32 +772,38 @@ def measure_loudness(
 _EBUR128_I = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf|nan) LUFS")
 
 
+def loudness_args(
+    path: str | os.PathLike[str],
+    start_ms: int = 0,
+    duration_ms: int | None = None,
+    pre_filter: str | None = None,
+    track: int = 0,
+) -> list[str]:
+    """The audio-only ebur128 pass integrated_loudness runs.
+
+    `framelog=verbose` keeps the per-frame lines out of stderr on every ffmpeg: the `quiet`
+    constant does not exist before ffmpeg 6 ("Unable to parse option value quiet" on 5.1)."""
+    args = ["-ss", f"{start_ms / 1000:.3f}"]
+    if duration_ms is not None:
+        args += ["-t", f"{duration_ms / 1000:.3f}"]
+    chain = (f"{pre_filter}," if pre_filter else "") + "ebur128=framelog=verbose"
+    return args + ["-i", input_path(path), "-vn", "-sn", "-dn", "-map", f"0:a:{track}",
+                   "-af", chain, "-f", "null", "-"]  # fmt: skip
+
+
 def integrated_loudness(
     path: str | os.PathLike[str],
     start_ms: int = 0,
     duration_ms: int | None = None,
     pre_filter: str | None = None,
+    track: int = 0,
+    record: list[list[str]] | None = None,
 ) -> float | None:
     """Integrated loudness (LUFS) by the ebur128 filter: no true-peak oversampling, so several
-    times cheaper than loudnorm's analysis. None for silence."""
-    args = ["-ss", f"{start_ms / 1000:.3f}"]
-    if duration_ms is not None:
-        args += ["-t", f"{duration_ms / 1000:.3f}"]
-    chain = (f"{pre_filter}," if pre_filter else "") + "ebur128=framelog=quiet"
-    args += [
-        "-i",
-        input_path(path),
-        "-vn",
-        "-sn",
-        "-dn",
-        "-map",
-        "0:a:0",
-        "-af",
-        chain,
-        "-f",
-        "null",
-        "-",
-    ]
+    times cheaper than loudnorm's analysis. None for silence. `record` collects the commands."""
+    args = loudness_args(path, start_ms, duration_ms, pre_filter, track)
+    if record is not None:
+        record.append(args)
     match = _EBUR128_I.findall(run_ffmpeg(args))
     if not match:
         raise FFmpegError(f"could not read the loudness of {path}")

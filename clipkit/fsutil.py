@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -16,8 +18,11 @@ def atomic_path(target: str | os.PathLike[str], mode: int | None = None) -> Iter
     `mode` is set before anything is written (0o600 keeps a secret private from the start).
     """
     target = Path(target)
+    # the owner's pid in the name lets a later run remove what a killed run left behind
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem[:40]}.", suffix=".part" + target.suffix, dir=target.parent
+        prefix=f".{target.stem[:40]}.{os.getpid()}-",
+        suffix=".part" + target.suffix,
+        dir=target.parent,
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -48,3 +53,86 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+_PART = re.compile(r"^\..*\.(\d+)-[^.]+\.part(\.[^.]*)?$")
+_TEMP_DIR = re.compile(r"^clipkit-(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove partial outputs and temp folders left by clipkit runs that were killed (their
+    process is gone); a running clipkit's files are left alone."""
+    removed = []
+    places = [(Path(folder), _PART), (Path(tempfile.gettempdir()), _TEMP_DIR)]
+    for place, pattern in places:
+        try:
+            entries = list(place.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            m = pattern.match(entry.name)
+            if not m or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+                removed.append(entry)
+    return removed
+
+
+@contextlib.contextmanager
+def temp_dir() -> Iterator[str]:
+    """A private temporary folder named with this process's pid (see remove_stale_parts)."""
+    with tempfile.TemporaryDirectory(prefix=f"clipkit-{os.getpid()}-") as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def item_lock(
+    target: str | os.PathLike[str], on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold an exclusive lock on making `target`, across processes (two `make all` runs on one
+    project, or `make` beside a `clipkit cut`): the second waits, then finds it done.
+
+    The lock file is removed on release; a waiter that then holds a removed file's lock tries
+    again on the new one, so two runs never both hold it.
+    """
+    import fcntl
+
+    target = Path(target)
+    lock = target.parent / f".{target.name}.lock"
+    waited = False
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None and not waited:
+                on_wait()
+            waited = True
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)

@@ -14,19 +14,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import BatchError, InputError
 
 REQUIRED = ("source", "start", "end")
 OPTIONAL = ("title", "description", "tags", "slug", "subs", "style", "pad")
 COLUMNS = REQUIRED + OPTIONAL
 
 
-class PlanError(InputError):
+class PlanError(BatchError, InputError):
     """One or more problems in a plan, each naming its file and row."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

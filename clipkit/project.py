@@ -171,7 +171,9 @@ def _write_if_changed(path: Path, text: str) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    from .fsutil import atomic_write_text
+
+    atomic_write_text(path, text)  # a make starting beside us never reads half a file
 
 
 def write_rules(project: Project, clipkit: str) -> Path:
@@ -184,8 +186,8 @@ def write_rules(project: Project, clipkit: str) -> Path:
     """
     import json
 
+    from .cut import provisional_slug
     from .plan import read_plan, slugify
-    from .timecode import parse_timecode
 
     root = project.root
     state = root / STATE_DIR
@@ -236,15 +238,7 @@ def write_rules(project: Project, clipkit: str) -> Path:
             raise InputError(
                 f"{row.where}: source {row.source!r} is not a recording of this project ({project.recordings})"
             )
-        try:
-            start = parse_timecode(row.start)
-        except InputError:
-            start = 0
-        from .timecode import format_clock
-
-        slug = slugify(
-            row.slug or row.title or f"{source.stem}-{format_clock(start).replace(':', '-')}"
-        )
+        slug = provisional_slug(row)
         if slug in seen:
             continue  # clipkit cut reports the duplicate with both rows
         seen.add(slug)

@@ -169,7 +169,7 @@ def test_doctor_reports_ffmpeg_engines_models_fonts() -> None:
     result = invoke("doctor", "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert Path(report["ffmpeg"]["path"]).exists()
+    assert Path(report["ffmpeg"]["uses"].split(" (")[0]).exists()
     assert report["engines"]["faster-whisper"] != "not installed"
     assert any(k.startswith("tiny.en") for k in report["models"])
     assert "DejaVu Sans" in report["fonts"]["burn-in font"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -238,25 +241,41 @@ def test_hostile_paths_and_titles_end_to_end(tmp_path: Path) -> None:
     assert changed(frame_at(mp4, 1.64)[area], frame_at(plain_mp4, 1.64)[area]) > 0.02
 
 
-def test_dry_run_prints_commands_and_writes_nothing(work: Path) -> None:
+def test_dry_run_prints_exactly_the_commands_cut_runs(
+    work: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = work / "dry"
-    result = invoke(
-        "cut", str(work / "talk.mp4"), "--start", "5.5", "--end", "9", "-o", str(out), "--dry-run"
-    )
-    assert result.exit_code == 0
+    args = ["cut", str(work / "talk.mp4"), "--start", "12.5", "--end", "16", "-o", str(out)]
+    result = invoke(*args, "--dry-run")
+    assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert (
-        lines[0]
-        == 'command line: talk-0-05-500: talk.mp4 0:05.500 -> 0:09.000 (3.500 s) "talk 0:05.500"'
-    )
-    assert any("loudnorm=" in ln and "print_format=json" in ln for ln in lines)
-    encode = next(ln for ln in lines if "-filter_complex" in ln)
-    assert (
-        "-ss 5.500 -t 3.500 -i" in encode
-        and "subtitles=filename=" in encode
-        and "libx264" in encode
+    assert lines[0] == (
+        'command line: talk-0-12-500: talk.mp4 0:12.500 -> 0:16.000 (3.500 s) "talk 0:12.500"'
     )
     assert not out.exists()
+    printed = [shlex.split(ln) for ln in lines if ln.startswith("  /")]
+    # the loudness passes (ebur128, audio only), then the one encode with the burn-in
+    assert all("ebur128=framelog=verbose" in " ".join(c) for c in printed[:-1])
+    assert not any("loudnorm" in " ".join(c) for c in printed)
+    encode = " ".join(printed[-1])
+    assert "-ss 12.500 -t 3.500 -i" in encode and "subtitles=filename=" in encode
+
+    caplog.set_level(logging.DEBUG, logger="clipkit.ffmpeg")
+    assert invoke(*args, "-q").exit_code == 0
+    ran = [
+        shlex.split(r.getMessage().removeprefix("ffmpeg: "))
+        for r in caplog.records
+        if r.getMessage().startswith("ffmpeg: ")
+    ]
+
+    def same(cmd: list[str]) -> list[str]:  # the temp names differ run to run
+        cmd = [a for a in cmd if a not in ("-progress", "pipe:1", "-nostats")]
+        cmd = [re.sub(r"filename=[^:]*?clipkit-[^:]*?\.ass", "filename=ASS", a) for a in cmd]
+        return [
+            re.sub(r"/\.talk-0-12-500\.[^/]*\.part\.mp4$", "/talk-0-12-500.mp4", a) for a in cmd
+        ]
+
+    assert [same(c) for c in ran] == [same(c) for c in printed]
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -292,13 +311,25 @@ def test_bad_rows(work: Path, body: str, message: str) -> None:
     assert not out.exists()
 
 
-def test_every_problem_reported_with_its_row(work: Path) -> None:
-    code, err, out = plan_errors(work, "talk.mp4,10,5,A\ntalk.mp4,1,3,Same\ntalk.mp4,4,6,Same\n")
+def test_every_problem_reported_with_its_row_and_good_rows_still_cut(work: Path) -> None:
+    body = "talk.mp4,10,5,A\ntalk.mp4,1,3,Same\ntalk.mp4,4,6,Same\n"
+    code, err, out = plan_errors(work, body)
     assert code == 1
-    assert err == [
+    assert err[-2:] == [
         f"Error: {work / 'bad.csv'}:2: start 10 is not before end 5",
         f"Error: {work / 'bad.csv'}:4: slug 'same' is already used by {work / 'bad.csv'}:3",
     ]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "same.json",
+        "same.mp4",
+        "same.srt",
+        "same.vtt",
+    ]
+    # --strict: one bad row stops the whole cut, before anything is encoded
+    strict = work / "strict-out"
+    result = invoke("cut", "--plan", str(work / "bad.csv"), "-o", str(strict), "--strict")
+    assert result.exit_code == 1 and not strict.exists()
+    assert result.stderr.splitlines() == err[-2:]
 
 
 def test_unknown_column(work: Path) -> None:
