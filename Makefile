@@ -30,7 +30,7 @@ RULES := $(PROJECT)/.clipkit/rules.mk
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint format bench clean fonts browser transcribe extracts all publish status
+.PHONY: install demo test lint format bench clean fonts browser system-ffmpeg transcribe extracts all publish status
 
 install: $(STAMP) fonts
 
@@ -51,6 +51,17 @@ fonts:
 		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq fonts-dejavu-core >/dev/null 2>&1) || \
 		echo "note: could not install fonts-dejavu-core; clipkit uses its bundled DejaVu Sans"; \
 	else echo "hint: sudo apt-get install fonts-dejavu-core (optional: clipkit bundles DejaVu Sans)"; fi
+
+# Most Linux users have their distribution's ffmpeg (4.4-7.x) on PATH: the media tests run with
+# it and with the bundled one, so CI installs Debian's. clipkit itself checks whichever it finds
+# and falls back to the bundled one when the PATH one lacks something.
+system-ffmpeg:
+	@if command -v ffmpeg >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -qq ffmpeg >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq ffmpeg >/dev/null 2>&1) || \
+		echo "note: could not install Debian's ffmpeg; the media tests run with the bundled one only"; \
+	else echo "hint: sudo apt-get install ffmpeg (the media tests then run with it too)"; fi
 
 # The archive's tests open it in Debian's headless Chromium through chromedriver.
 browser:
@@ -97,7 +108,7 @@ demo: install
 	@echo "Demo outputs in $(DEMO_OUT)/project:"
 	@cd $(DEMO_OUT)/project && ls -1 transcripts/* extracts/* site/index.html
 
-test: install browser
+test: install browser system-ffmpeg
 	$(PY) -m pytest -q
 
 lint: install
@@ -110,6 +121,7 @@ format: install
 
 bench: install
 	$(PY) bench/bench_transcribe.py
+	$(PY) bench/bench_long.py
 	$(PY) bench/bench_cut.py
 	$(PY) bench/bench_publish.py
 	$(PY) bench/bench_make.py

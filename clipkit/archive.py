@@ -132,8 +132,10 @@ def _documents(folder: Path, fmt: str) -> Iterator[tuple[Path, dict[str, Any]]]:
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot be read ({exc})") from exc
+        except ValueError as exc:  # a damaged file is named, not mistaken for no file at all
+            raise InputError(f"{path}: damaged, not JSON ({exc}); make it again") from exc
         if isinstance(data, dict) and data.get("format") == fmt:
             yield path, data
 

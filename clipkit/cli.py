@@ -37,13 +37,12 @@ class ClipkitGroup(click.Group):
                 raise
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if _debug(ctx):
                 raise
-            click.echo(
-                "Error: interrupted; finished outputs are kept, partial ones removed", err=True
-            )
-            ctx.exit(130)
+            why = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+            click.echo(f"Error: {why}; finished outputs are kept, partial ones removed", err=True)
+            ctx.exit(143 if isinstance(exc, Terminated) else 130)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # a bug or a surprise from a library: still one line
@@ -263,6 +262,11 @@ def _status(quiet: bool) -> Any:
     type=click.IntRange(1, 64),
     help="CPU threads per worker (default: 1 for faster-whisper, cores / workers for openai-whisper).",
 )
+@click.option(
+    "--audio-track",
+    type=click.IntRange(1, 64),
+    help="Audio track to transcribe, from 1 (default: the one with speech).",
+)
 @click.option("--force", is_flag=True, help="Redo files whose outputs are up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
@@ -278,6 +282,7 @@ def transcribe(
     beam_size: int,
     jobs: int | None,
     threads: int | None,
+    audio_track: int | None,
     force: bool,
     quiet: bool,
     as_json: bool,
@@ -314,6 +319,7 @@ def transcribe(
         force=force,
         jobs=jobs,
         threads=threads,
+        audio_track=audio_track - 1 if audio_track else None,
     )
     started = time.monotonic()
     results = transcribe_files(
@@ -1258,7 +1264,18 @@ def doctor(as_json: bool) -> None:
             click.echo(f"  {key}: {value}")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: running ffmpegs are stopped and partial files removed."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     cli(prog_name="clipkit")
 
 

@@ -225,9 +225,9 @@ def _prepare_row(
 ) -> Extract:
     if not row.source:
         raise InputError("no source recording")
-    source = (
-        (base / row.source).resolve() if not Path(row.source).is_absolute() else Path(row.source)
-    )
+    # absolute, but not resolved: a linked recording (`fetch --link`) keeps its place in the
+    # project, where its transcript is found
+    source = Path(os.path.abspath(base / row.source))
     if not source.exists():
         raise InputError(f"source {row.source!r} not found")
     if source not in infos:
@@ -346,11 +346,13 @@ def extract_cues(extract: Extract, options: CutOptions) -> list[Cue]:
     """The extract's subtitles, re-timed to start at 0.
 
     An SRT/VTT (possibly corrected by hand) is sliced as it is; a transcript's words are shaped
-    afresh for the extract. A vertical extract is re-shaped to the vertical profile.
+    afresh for the extract. A portrait extract (9:16, or an upright phone video) is re-shaped to
+    the vertical profile: lines shaped for 16:9 would not fit its width.
     """
     if extract.subs is None:
         return []
-    vertical = options.aspect == VERTICAL
+    width, height = output_size(extract.info, options.aspect)
+    vertical = width < height  # a 9:16 variant, or a phone video shown upright
     profile = load_profile("vertical" if vertical else options.profile)
     if extract.subs.suffix.lower() == ".json":
         words = slice_words(read_transcript(extract.subs).words, extract.start_ms, extract.end_ms)

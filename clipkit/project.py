@@ -5,6 +5,7 @@ A project's `clipkit.toml` supplies option defaults to every command (flags over
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -32,10 +33,57 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
         "loudness": "loudness",
         "aspect": "aspect",
         "burn": "burn",
+        "snap": "snap",
+        "pad": "pad",
     },
     "publish": {"playlist": "playlist", "privacy": "privacy", "captions": "captions"},
 }
 EXTRA_KEYS = {"publish": {"client_secrets"}}
+
+
+def _seconds(value: Any) -> None:
+    from .timecode import parse_timecode
+
+    parse_timecode(str(value))
+
+
+def _choice(*allowed: str) -> Any:
+    def check(value: Any) -> None:
+        if value not in allowed:
+            raise InputError(f"must be one of {', '.join(repr(a) for a in allowed)}")
+
+    return check
+
+
+def _loudness(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -31 <= value <= -5:
+        raise InputError("must be a number of LUFS from -31 to -5")
+
+
+def _is(kind: type, what: str) -> Any:
+    def check(value: Any) -> None:
+        if not isinstance(value, kind):
+            raise InputError(f"must be {what}")
+
+    return check
+
+
+# what each setting must be; checked when the file is read, so errors name the file and key
+VALIDATORS: dict[str, dict[str, Any]] = {
+    "transcribe": {"vad": _is(bool, "true or false")},
+    "cut": {
+        "fade": _seconds,
+        "pad": _seconds,
+        "loudness": _loudness,
+        "aspect": _choice("source", "9:16"),
+        "burn": _is(bool, "true or false"),
+        "snap": _choice("words", "silence"),
+    },
+    "publish": {
+        "privacy": _choice("private", "unlisted", "public"),
+        "captions": _is(bool, "true or false"),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +150,14 @@ def load_project(root: Path) -> Project:
         unknown = sorted(set(values) - known)
         if unknown:
             problems.append(f"unknown key(s) in [{section}]: {', '.join(unknown)}")
+        for key, value in values.items():
+            check = VALIDATORS.get(section, {}).get(key, _is(str, "a string"))
+            if key in unknown or value == "":
+                continue
+            try:
+                check(value)
+            except InputError as exc:
+                problems.append(f"[{section}] {key} = {value!r}: {exc}")
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return Project(root.resolve(), data)
@@ -123,8 +179,9 @@ def init_project(root: Path, playlist: str | None = None) -> list[Path]:
     config = root / CONFIG_NAME
     if not config.exists():
         text = (configs_dir() / CONFIG_NAME).read_text(encoding="utf-8")
-        title = (playlist or root.resolve().name).replace('"', "'")
-        text = text.replace('playlist = ""', f'playlist = "{title}"', 1)
+        title = playlist or root.resolve().name
+        # a TOML basic string: JSON's escapes (\\ \" \uXXXX) are TOML's too
+        text = text.replace('playlist = ""', f"playlist = {json.dumps(title)}", 1)
         config.write_text(text, encoding="utf-8")
         made.append(config)
     return made

@@ -224,14 +224,23 @@ def clean_words(words: Iterable[Word]) -> list[Word]:
 
 
 def _display_end(
-    start: int, last_end: int, next_start: int | None, profile: Profile, chars: int
+    start: int,
+    last_end: int,
+    next_start: int | None,
+    profile: Profile,
+    chars: int,
+    media_end: int | None = None,
 ) -> int:
     """Up to `linger_ms` after the last word; longer only where a hard rule needs it (minimum
-    duration, maximum reading speed); never into the gap before the next cue."""
+    duration, maximum reading speed); never into the gap before the next cue, never past the
+    maximum duration, never past the end of the recording."""
     readable = start + -(-chars * 1000 // int(profile.max_cps)) if profile.max_cps else start
     end = max(last_end + profile.linger_ms, start + profile.min_duration_ms, readable)
+    end = min(end, start + profile.max_duration_ms)
     if next_start is not None:
         end = min(end, next_start - profile.min_gap_ms)
+    if media_end is not None:
+        end = min(end, media_end)
     return max(end, start + 1)
 
 
@@ -248,9 +257,13 @@ def speaker_label(style: str, speaker: str | None) -> str:
 
 
 def shape_words(
-    words: Sequence[Word], profile: Profile = Profile(), speaker_labels: str = "none"
+    words: Sequence[Word],
+    profile: Profile = Profile(),
+    speaker_labels: str = "none",
+    media_end: int | None = None,
 ) -> list[Cue]:
     """Group timed words into cues that meet the profile, preferring natural break points.
+    `media_end`: the recording's length; no cue runs past it.
 
     With `speaker_labels` "prefix" (`NAME: `) or "dash" (`- `), the first cue of each speaker
     turn is marked; the label counts towards the line length.
@@ -306,7 +319,7 @@ def shape_words(
         lines = break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines)
         if lines is None:
             lines = (" ".join(tokens[i:j]),)
-        end = _display_end(start, words[j - 1].end, next_start, profile, chars(i, j))
+        end = _display_end(start, words[j - 1].end, next_start, profile, chars(i, j), media_end)
         cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
     return cues
 

@@ -7,21 +7,22 @@ import json
 import multiprocessing
 import os
 import queue
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .align import refine_transcript
 from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
 from .errors import ClipkitError, InputError, MediaError, OutputError
-from .ffmpeg import MediaInfo, decode_audio, probe
-from .fsutil import is_up_to_date
+from .ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, iter_audio, probe, speech_track
+from .fsutil import is_up_to_date, item_lock
 from .models import LocalModel, resolve_model
 from .progress import Event, EventCallback
 from .subsfile import write
 from .subtitles import Profile, shape_words
-from .transcript import Transcript
+from .transcript import Segment, Transcript
 
 FORMATS = ("srt", "vtt", "txt", "json")
 
@@ -39,6 +40,7 @@ class TranscribeOptions:
     force: bool = False
     jobs: int | None = None  # None: one worker per core, up to the number of files
     threads: int | None = None  # CPU threads per worker; None: cores / workers
+    audio_track: int | None = None  # 0-based; None: the track with speech
 
     def engine_options(self) -> EngineOptions:
         return EngineOptions(
@@ -58,6 +60,7 @@ class FileResult:
     error: str = ""
     language: str = ""
     words: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:
@@ -95,14 +98,25 @@ def default_threads(engine: str, cores: int, workers: int) -> int:
     return 1 if engine == "faster-whisper" else max(1, cores // workers)
 
 
-def validate_recordings(paths: Sequence[Path]) -> list[MediaInfo]:
-    infos = []
+MIN_RECORDING_MS = 1000
+
+
+def validate_recordings(
+    paths: Sequence[Path], audio_track: int | None = None
+) -> tuple[list[MediaInfo], list[AudioTrack]]:
+    infos, tracks = [], []
     for p in paths:
         info = probe(p)
         if not info.has_audio:
             raise MediaError(f"{p}: has no audio stream to transcribe")
+        if info.duration_ms < MIN_RECORDING_MS:
+            raise MediaError(
+                f"{p}: only {info.duration_ms / 1000:.1f} s long; too short to transcribe "
+                f"(at least {MIN_RECORDING_MS / 1000:g} s)"
+            )
         infos.append(info)
-    return infos
+        tracks.append(speech_track(p, audio_track))
+    return infos, tracks
 
 
 def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str) -> bool:
@@ -117,9 +131,70 @@ def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str
 
 
 def write_outputs(transcript: Transcript, outputs: Sequence[Path], profile: Profile) -> None:
-    cues = shape_words(transcript.words, profile)
+    cues = shape_words(transcript.words, profile, media_end=transcript.duration_ms or None)
     for out in outputs:
         write(out, cues, transcript)
+
+
+# Long recordings are transcribed in windows of about two minutes, each ending at the quietest
+# moment near its boundary, so memory does not grow with length (faster-whisper builds features
+# for all the audio it is given: 2.15 GB for 30 minutes in one piece). Whisper already decodes
+# in 30 s windows without conditioning on earlier text (clipkit's setting), so a seam in a pause
+# changes nothing but where one of those windows starts.
+WINDOW_S = 120
+SEAM_SEARCH_S = 20
+SAMPLE_RATE = 16000
+
+
+def quietest_point(audio: Any, lo: int, hi: int, sample_rate: int = SAMPLE_RATE) -> int:
+    """The sample in [lo, hi) at the centre of the quietest 300 ms (a pause between words)."""
+    import numpy as np
+
+    hop = sample_rate // 100
+    span = audio[lo:hi]
+    count = len(span) // hop
+    if count < 3:
+        return hi
+    frames = span[: count * hop].reshape(count, hop)
+    energy = np.einsum("ij,ij->i", frames, frames)
+    smoothed = np.convolve(energy, np.ones(30), mode="same")
+    return lo + int(np.argmin(smoothed)) * hop + hop // 2
+
+
+def audio_windows(path: Path, track: int) -> Iterator[tuple[int, Any]]:
+    """(offset in samples, samples) windows of a recording, cut in pauses."""
+    import numpy as np
+
+    # CLIPKIT_WINDOW_SECONDS: for the benchmark's whole-file comparison, and for machines with
+    # memory to spare
+    seconds = int(os.environ.get("CLIPKIT_WINDOW_SECONDS") or WINDOW_S)
+    window, search = seconds * SAMPLE_RATE, min(SEAM_SEARCH_S, seconds // 4) * SAMPLE_RATE
+    pending = np.zeros(0, dtype=np.float32)
+    offset = 0
+    for block in iter_audio(path, SAMPLE_RATE, track, block_seconds=30.0):
+        pending = np.concatenate([pending, block])
+        # keep one search span in hand so the last window is never a sliver
+        while len(pending) >= window + search:
+            cut = quietest_point(pending, window - search, window)
+            yield offset, pending[:cut]
+            offset += cut
+            pending = pending[cut:].copy()
+    if len(pending):
+        yield offset, pending
+
+
+def shift_transcript(t: Transcript, offset_ms: int) -> tuple[Segment, ...]:
+    return tuple(
+        replace(
+            seg,
+            start=seg.start + offset_ms,
+            end=seg.end + offset_ms,
+            words=tuple(
+                replace(w, start=w.start + offset_ms, end=w.end + offset_ms) for w in seg.words
+            ),
+        )
+        for seg in t.segments
+    )
 
 
 def transcribe_one(
@@ -129,13 +204,45 @@ def transcribe_one(
     outputs: Sequence[Path],
     profile: Profile,
     on_progress: Callable[[int], None] | None = None,
-) -> Transcript:
-    """Decode once, transcribe, tighten word timings to the speech, write every output."""
-    audio = decode_audio(path)
-    transcript = engine.transcribe(audio, str(path), duration_ms, on_progress)
-    transcript = refine_transcript(transcript, audio)
+    track: int = 0,
+) -> tuple[Transcript, list[str]]:
+    """Decode in windows, transcribe each, tighten word timings to the speech, write every
+    output. Returns the transcript and warnings (a truncated file)."""
+    segments: list[Segment] = []
+    language = ""
+    decoded = 0
+    chosen = engine.options
+    try:
+        for offset, samples in audio_windows(path, track):
+            offset_ms = offset * 1000 // SAMPLE_RATE
+            length_ms = len(samples) * 1000 // SAMPLE_RATE
+
+            def progress(ms: int, offset_ms: int = offset_ms) -> None:
+                if on_progress:
+                    on_progress(min(offset_ms + ms, duration_ms))
+
+            part = engine.transcribe(samples, str(path), length_ms, progress)
+            part = refine_transcript(part, samples)
+            segments.extend(shift_transcript(part, offset_ms))
+            if not language:  # the first window's language holds for the rest
+                language = part.language
+                engine.options = replace(engine.options, language=language)
+            decoded = offset + len(samples)
+    finally:
+        engine.options = chosen
+    transcript = Transcript(
+        tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
+        engine.model_name, str(path),
+    )  # fmt: skip
+    warnings = []
+    decoded_ms = decoded * 1000 // SAMPLE_RATE
+    if duration_ms - decoded_ms > max(1000, duration_ms // 50):
+        warnings.append(
+            f"{path.name}: audio ends at {decoded_ms / 1000:.1f} s but the file says "
+            f"{duration_ms / 1000:.1f} s: truncated or damaged?"
+        )
     write_outputs(transcript, outputs, profile)
-    return transcript
+    return transcript, warnings
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -153,7 +260,14 @@ def _init_worker(
 
 
 def _work(
-    path: str, duration_ms: int, outputs: list[str], profile: Profile, index: int, total: int
+    path: str,
+    duration_ms: int,
+    outputs: list[str],
+    profile: Profile,
+    index: int,
+    total: int,
+    track: int,
+    fresh: Callable[[], bool],
 ) -> FileResult:
     assert _worker_engine is not None and _worker_events is not None
     events = _worker_events
@@ -161,17 +275,54 @@ def _work(
     def progress(ms: int) -> None:
         events.put(Event("progress", path, index, total, done_ms=ms, duration_ms=duration_ms))
 
-    transcript = transcribe_one(
-        _worker_engine, Path(path), duration_ms, [Path(o) for o in outputs], profile, progress
-    )
+    def waiting() -> None:
+        msg = f"{Path(path).name}: waiting for another clipkit run transcribing it"
+        events.put(Event("warning", path, index, total, message=msg))
+
+    return _transcribe_locked(
+        _worker_engine, Path(path), duration_ms, [Path(o) for o in outputs], profile, progress,
+        track, fresh, waiting,
+    )  # fmt: skip
+
+
+def _transcribe_locked(  # type: ignore[no-untyped-def]
+    engine, path: Path, duration_ms, outputs, profile, progress, track, fresh, waiting
+) -> FileResult:
+    """One recording under its lock: a second clipkit run on the same outputs waits, then finds
+    them made and skips."""
+    with item_lock(outputs[0], waiting):
+        if fresh():
+            return FileResult(str(path), "skipped", tuple(map(str, outputs)), duration_ms)
+        transcript, warnings = transcribe_one(
+            engine, path, duration_ms, outputs, profile, progress, track
+        )
     return FileResult(
-        path,
+        str(path),
         "done",
-        tuple(outputs),
+        tuple(map(str, outputs)),
         duration_ms,
         language=transcript.language,
         words=len(transcript.words),
+        warnings=tuple(warnings),
     )
+
+
+@dataclass(frozen=True)
+class _Freshness:
+    """Picklable up-to-date check of one recording's outputs (run again under its lock)."""
+
+    recording: Path
+    outputs: tuple[Path, ...]
+    options: TranscribeOptions
+    model_name: str
+
+    def __call__(self) -> bool:
+        if self.options.force:
+            return False
+        json_out = next((o for o in self.outputs if o.suffix == ".json"), None)
+        return is_up_to_date(list(self.outputs), [self.recording]) and (
+            json_out is None or _settings_match(json_out, self.options, self.model_name)
+        )
 
 
 def transcribe_files(
@@ -187,7 +338,15 @@ def transcribe_files(
     paths = [Path(r) for r in recordings]
     if not paths:
         raise InputError("no recordings given")
-    infos = validate_recordings(paths)
+    infos, tracks = validate_recordings(paths, options.audio_track)
+    for i, (p, track) in enumerate(zip(paths, tracks, strict=True)):
+        if track.reason:
+            emit(Event("warning", str(p), i + 1, len(paths), message=f"{p.name}: {track.reason}"))
+        if track.level_db < SILENT_TRACK_DB:
+            message = (
+                f"{p.name}: audio track {track.index + 1} is silent; the transcript will be empty"
+            )
+            emit(Event("warning", str(p), i + 1, len(paths), message=message))
     targets: list[list[Path]] = []
     for p in paths:
         directory = Path(out_dir) if out_dir is not None else p.parent
@@ -210,12 +369,12 @@ def transcribe_files(
     total = len(paths)
     results: dict[int, FileResult] = {}
     pending: list[int] = []
+    fresh = [
+        _Freshness(p, tuple(outs), options, model_name)
+        for p, outs in zip(paths, targets, strict=True)
+    ]
     for i, (p, outs) in enumerate(zip(paths, targets, strict=True)):
-        json_out = next((o for o in outs if o.suffix == ".json"), None)
-        fresh = is_up_to_date(outs, [p]) and (
-            json_out is None or _settings_match(json_out, options, model_name)
-        )
-        if fresh and not options.force:
+        if fresh[i]():
             results[i] = FileResult(str(p), "skipped", tuple(map(str, outs)), infos[i].duration_ms)
             emit(Event("skipped", str(p), i + 1, total, outputs=tuple(map(str, outs))))
         else:
@@ -226,59 +385,67 @@ def transcribe_files(
         cores = os.cpu_count() or 1
         workers = max(1, min(options.jobs or cores, len(pending)))
         threads = options.threads or default_threads(options.engine, cores, workers)
-        if workers == 1:
-            _run_here(paths, infos, targets, pending, threads, model, options, emit, results)
-            return [results[i] for i in range(total)]
-        _run_pool(paths, infos, targets, pending, workers, threads, model, options, emit, results)
+        jobs = [
+            (str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]], options.profile,
+             i + 1, total, tracks[i].index, fresh[i])
+            for i in pending
+        ]  # fmt: skip
+        run = _run_here if workers == 1 else _run_pool
+        for i, result in zip(
+            pending, run(jobs, workers, threads, model, options, emit), strict=True
+        ):
+            results[i] = result
     return [results[i] for i in range(total)]
 
 
-def _run_here(  # type: ignore[no-untyped-def]
-    paths, infos, targets, pending, threads, model, options: TranscribeOptions, emit, results
-) -> None:
-    """One worker: no process start-up cost, the model loaded in this process."""
-    total = len(paths)
-    engine = load_engine(options.engine, model, threads, options.engine_options())
-    for i in pending:
-        path, duration = str(paths[i]), infos[i].duration_ms
-        emit(Event("start", path, i + 1, total, duration_ms=duration))
+def _report(job: tuple, result: FileResult, emit: EventCallback) -> FileResult:  # type: ignore[type-arg]
+    path, duration, _, _, index, total = job[:6]
+    for warning in result.warnings:
+        emit(Event("warning", path, index, total, message=warning))
+    emit(Event(result.status, path, index, total, done_ms=duration, duration_ms=duration,
+               message=result.error, outputs=result.outputs))  # fmt: skip
+    return result
 
-        def progress(ms: int, path: str = path, i: int = i, duration: int = duration) -> None:
-            emit(Event("progress", path, i + 1, total, done_ms=ms, duration_ms=duration))
+
+def _run_here(  # type: ignore[no-untyped-def]
+    jobs, workers, threads, model, options: TranscribeOptions, emit
+) -> Iterator[FileResult]:
+    """One worker: no process start-up cost, the model loaded in this process."""
+    engine = load_engine(options.engine, model, threads, options.engine_options())
+    for job in jobs:
+        path, duration, outputs, profile, index, total, track, fresh = job
+        emit(Event("start", path, index, total, duration_ms=duration))
+
+        def progress(
+            ms: int,
+            path: str = path,
+            index: int = index,
+            duration: int = duration,
+            total: int = total,
+        ) -> None:
+            emit(Event("progress", path, index, total, done_ms=ms, duration_ms=duration))
+
+        def waiting(path: str = path, index: int = index, total: int = total) -> None:
+            message = f"{Path(path).name}: waiting for another clipkit run transcribing it"
+            emit(Event("warning", path, index, total, message=message))
 
         try:
-            transcript = transcribe_one(
-                engine, paths[i], duration, targets[i], options.profile, progress
-            )
+            result = _transcribe_locked(
+                engine, Path(path), duration, [Path(o) for o in outputs], profile, progress,
+                track, fresh, waiting,
+            )  # fmt: skip
         except ClipkitError as exc:
-            results[i] = FileResult(path, "failed", (), duration, error=str(exc))
-            emit(Event("failed", path, i + 1, total, duration_ms=duration, message=str(exc)))
-            continue
-        outs = tuple(map(str, targets[i]))
-        results[i] = FileResult(
-            path, "done", outs, duration, language=transcript.language, words=len(transcript.words)
-        )
-        emit(
-            Event("done", path, i + 1, total, done_ms=duration, duration_ms=duration, outputs=outs)
-        )
+            result = FileResult(path, "failed", (), duration, error=str(exc))
+        yield _report(job, result, emit)
 
 
 def _run_pool(  # type: ignore[no-untyped-def]
-    paths,
-    infos,
-    targets,
-    pending,
-    workers,
-    threads,
-    model,
-    options: TranscribeOptions,
-    emit,
-    results,
-) -> None:
-    total = len(paths)
+    jobs, workers, threads, model, options: TranscribeOptions, emit
+) -> list[FileResult]:
     # spawn, not fork: engines start native thread pools that do not survive a fork
     ctx = multiprocessing.get_context("spawn")
     events = ctx.Queue()
+    results: dict[int, FileResult] = {}
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
@@ -286,45 +453,31 @@ def _run_pool(  # type: ignore[no-untyped-def]
         initargs=(options.engine, model, threads, options.engine_options(), events),
     ) as pool:
         futures: dict[Future[FileResult], int] = {}
-        for i in pending:
-            emit(Event("start", str(paths[i]), i + 1, total, duration_ms=infos[i].duration_ms))
-            fut = pool.submit(
-                _work, str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]],
-                options.profile, i + 1, total,
-            )  # fmt: skip
-            futures[fut] = i
+        for k, job in enumerate(jobs):
+            emit(Event("start", job[0], job[4], job[5], duration_ms=job[1]))
+            futures[pool.submit(_work, *job)] = k
         remaining = set(futures)
         try:
             while remaining:
                 done, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(events, emit)
                 for fut in done:
-                    i = futures[fut]
+                    k = futures[fut]
+                    path, duration = jobs[k][0], jobs[k][1]
                     try:
                         result = fut.result()
                     except ClipkitError as exc:
-                        result = FileResult(
-                            str(paths[i]), "failed", (), infos[i].duration_ms, error=str(exc)
-                        )
-                    except (
-                        Exception
-                    ) as exc:  # a worker crash is reported per file, not as a traceback
-                        result = FileResult(
-                            str(paths[i]),
-                            "failed",
-                            (),
-                            infos[i].duration_ms,
-                            error=f"{type(exc).__name__}: {exc}",
-                        )
-                    results[i] = result
-                    kind = "done" if result.status == "done" else "failed"
-                    emit(Event(kind, str(paths[i]), i + 1, total, done_ms=infos[i].duration_ms,
-                               duration_ms=infos[i].duration_ms, message=result.error, outputs=result.outputs))  # fmt: skip
+                        result = FileResult(path, "failed", (), duration, error=str(exc))
+                    except Exception as exc:  # a worker crash is reported per file
+                        error = f"{type(exc).__name__}: {exc}"
+                        result = FileResult(path, "failed", (), duration, error=error)
+                    results[k] = _report(jobs[k], result, emit)
         except BaseException:
             for fut in remaining:
                 fut.cancel()
             raise
         _drain(events, emit)
+    return [results[k] for k in range(len(jobs))]
 
 
 def _drain(events, emit: EventCallback) -> None:  # type: ignore[no-untyped-def]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from clipkit.cli import cli
-from clipkit.ffmpeg import run_ffmpeg
+from clipkit.ffmpeg import bundled_ffmpeg, check_binary, run_ffmpeg
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "conversation.mp4"
@@ -29,7 +29,32 @@ def clipkit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ffmpeg(*args: str) -> None:
-    run_ffmpeg(["-y", "-loglevel", "error", *args])
+    """Make test media with the bundled ffmpeg (9.x: it can write rotation, HEVC 10-bit...)."""
+    run_ffmpeg(["-y", "-loglevel", "error", *args], binary=bundled_ffmpeg())
+
+
+def system_ffmpeg() -> str | None:
+    """The distribution's ffmpeg (CI installs Debian's), when it is not the bundled one."""
+    import shutil
+
+    found = shutil.which("ffmpeg")
+    return found if found and check_binary(found).usable else None
+
+
+FFMPEGS = ["bundled", "system"]
+
+
+@pytest.fixture(params=FFMPEGS)
+def each_ffmpeg(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a media test once with the bundled ffmpeg and once with the system one (if any)."""
+    if request.param == "system":
+        path = system_ffmpeg()
+        if path is None:
+            pytest.skip("no usable system ffmpeg on PATH (CI installs Debian's)")
+    else:
+        path = bundled_ffmpeg().path
+    monkeypatch.setenv("CLIPKIT_FFMPEG", path)
+    return path
 
 
 def invoke(*args: str) -> Result:
@@ -84,3 +109,21 @@ def transcribe_sample(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
         return done[engine]
 
     return run
+
+
+@pytest.fixture(scope="module", params=FFMPEGS)
+def module_ffmpeg(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Like each_ffmpeg, for a module whose fixtures make media once per ffmpeg."""
+    if request.param == "system":
+        path = system_ffmpeg()
+        if path is None:
+            pytest.skip("no usable system ffmpeg on PATH (CI installs Debian's)")
+    else:
+        path = bundled_ffmpeg().path
+    before = os.environ.get("CLIPKIT_FFMPEG")
+    os.environ["CLIPKIT_FFMPEG"] = path
+    yield path
+    if before is None:
+        os.environ.pop("CLIPKIT_FFMPEG", None)
+    else:
+        os.environ["CLIPKIT_FFMPEG"] = before

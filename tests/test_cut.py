@@ -61,7 +61,8 @@ def changed(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def work(tmp_path_factory: pytest.TempPathFactory, module_ffmpeg: str) -> Path:
+    """Every test of this module runs with the bundled ffmpeg and with the system one."""
     d = tmp_path_factory.mktemp("cut")
     shutil.copy(SAMPLE, d / "talk.mp4")
     (d / "talk.srt").write_text(SUBS, encoding="utf-8")

@@ -129,6 +129,47 @@ def test_malformed_project_config_names_the_line(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("loudness = 5", "[cut] loudness = 5: must be a number of LUFS from -31 to -5"),
+        ('loudness = "loud"', "[cut] loudness = 'loud': must be a number of LUFS from -31 to -5"),
+        ('aspect = "4:3"', "[cut] aspect = '4:3': must be one of 'source', '9:16'"),
+        (
+            'fade = "x"',
+            "[cut] fade = 'x': invalid timecode 'x' (use SS, MM:SS, HH:MM:SS.mmm or HH:MM:SS:FF)",
+        ),
+        ("burn = 1", "[cut] burn = 1: must be true or false"),
+    ],
+)
+def test_config_values_are_checked_with_file_and_key(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    project = tmp_path / "p"
+    invoke("init", str(project))
+    config = project / "clipkit.toml"
+    config.write_text(f'[cut]\nsnap = "words"\n{line}\n')  # snap is a setting too now
+    result = invoke("--project", str(project), "status")
+    assert (result.exit_code, result.stderr) == (1, f"Error: {config}: {message}\n")
+
+
+def test_init_writes_valid_toml_whatever_the_playlist_title(tmp_path: Path) -> None:
+    import tomllib
+
+    title = 'AC\\DC "live" — Łódź'
+    project = tmp_path / "p"
+    assert invoke("init", str(project), "--playlist", title).exit_code == 0
+    config = tomllib.loads((project / "clipkit.toml").read_text(encoding="utf-8"))
+    assert config["publish"]["playlist"] == title
+    assert invoke("--project", str(project), "status").exit_code == 0
+
+
+def test_loudness_flag_out_of_range_is_refused(tmp_path: Path) -> None:
+    result = invoke("cut", str(SAMPLE), "--start", "1", "--end", "3", "--loudness", "5")
+    assert result.exit_code == 2
+    assert "5.0 is not in the range -31.0<=x<=-5.0" in result.stderr
+
+
 def test_project_settings_are_defaults_and_flags_override(tmp_path: Path) -> None:
     project = tmp_path / "p"
     invoke("init", str(project))
@@ -251,3 +292,35 @@ def test_plan_naming_a_recording_not_in_the_project(project_copy: Path) -> None:
         f"Error: {plan}:4: source 'recordings/elsewhere.mp4' is not a recording of this project"
         in result.stderr
     )
+
+
+def test_a_linked_recording_finds_its_transcript_in_the_project(tmp_path: Path) -> None:
+    """`fetch --link` across file systems leaves a symlink in recordings/; the recording's
+    transcript is the project's, not something beside the file it points to."""
+    elsewhere = tmp_path / "card"
+    elsewhere.mkdir()
+    shutil.copy(SAMPLE, elsewhere / "talk.mp4")
+    project = tmp_path / "p"
+    invoke("init", str(project))
+    (project / "recordings" / "talk.mp4").symlink_to(elsewhere / "talk.mp4")
+    (project / "transcripts" / "talk.srt").write_text(
+        "1\n00:00:02,000 --> 00:00:04,000\nHello there\n", encoding="utf-8"
+    )
+    (project / "plan.csv").write_text(
+        "source,start,end,title\nrecordings/talk.mp4,1,5,Hello\n", encoding="utf-8"
+    )
+    result = invoke("--project", str(project), "cut", "-q")
+    assert result.exit_code == 0, result.output
+    assert "no subtitles found" not in result.stderr
+    side = json.loads((project / "extracts" / "hello.json").read_text(encoding="utf-8"))
+    assert side["burnt_in"] is True and side["subtitles"]["cues"] == 1
+
+
+def test_a_damaged_transcript_is_named(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    invoke("init", str(project))
+    damaged = project / "transcripts" / "talk.json"
+    damaged.write_text('{"format": "clipkit-transcript/1", "segm', encoding="utf-8")
+    result = invoke("find", "hello", str(project))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {damaged}: damaged, not JSON (")

@@ -137,6 +137,16 @@ def test_cues_never_exceed_max_duration() -> None:
     assert max(c.duration for c in cues) <= NETFLIX.max_duration_ms
 
 
+def test_linger_never_takes_a_cue_past_max_duration_or_the_recording() -> None:
+    # speech spanning 6.9 s: the linger would make the cue 7.4 s (clipkit once wrote a 7.16 s
+    # first cue and its own `subs check` failed it)
+    words = [Word(0, 6900, "Well…")]
+    (cue,) = shape_words(words, NETFLIX)
+    assert cue.duration == NETFLIX.max_duration_ms
+    (cue,) = shape_words(words, NETFLIX, media_end=6950)
+    assert cue.end == 6950
+
+
 @pytest.mark.parametrize(
     ("cue", "rule", "hard"),
     [

@@ -1,0 +1,5 @@
+"""`python -m clipkit`."""
+
+from .cli import main
+
+main()
