@@ -21,6 +21,7 @@ from .find import Sentence, sentences_of
 from .fsutil import atomic_write_text
 from .plan import slugify
 from .project import Project, project_recordings
+from .sidecar import EXTRACT_FORMAT, ExtractSidecar
 from .subtitles import render_vtt, shape_words
 from .timecode import format_clock
 from .transcript import JSON_FORMAT, Transcript, from_json_dict
@@ -235,11 +236,12 @@ def _transcript_html(sentences: list[Sentence]) -> str:
     return "\n".join(parts)
 
 
-def _extract_sidecars(project: Project) -> list[dict[str, Any]]:
+def _extract_sidecars(project: Project) -> list[tuple[Path, ExtractSidecar]]:
     out = [
-        {**data, "_path": path} for path, data in _documents(project.extracts, "clipkit-extract/1")
+        (path, ExtractSidecar.from_json_dict(data, str(path)))
+        for path, data in _documents(project.extracts, EXTRACT_FORMAT)
     ]
-    return sorted(out, key=lambda d: (str(d.get("plan_row", "")), d.get("start", 0)))
+    return sorted(out, key=lambda e: (e[1].plan_row, e[1].start_ms))
 
 
 def build_site(
@@ -288,7 +290,7 @@ def build_site(
             )
             player = f'<p class="notice" role="status">The recording ({_e(recording.name)}) is missing, so only its transcript is shown.</p>'
             duration = format_clock(transcript.duration_ms).rsplit(".", 1)[0]
-        mine = [d for d in extracts if Path(str(d.get("source", ""))).stem == recording.stem]
+        mine = [e for e in extracts if Path(e[1].source).stem == recording.stem]
         extract_html = _extracts_html(mine, stories_dir, copy_media, media_dir, lang, result)
         body = f"""<header><p><a href="../index.html">{_e(archive_title)}</a></p>
 <h1>{_e(story_title)}</h1>
@@ -345,7 +347,7 @@ def build_site(
 
 
 def _extracts_html(
-    mine: list[dict[str, Any]],
+    mine: list[tuple[Path, ExtractSidecar]],
     stories_dir: Path,
     copy: bool,
     media_dir: Path,
@@ -355,11 +357,10 @@ def _extracts_html(
     if not mine:
         return ""
     items = []
-    for d in mine:
-        folder = Path(d["_path"]).parent
-        video = folder / str(d.get("video", ""))
-        vtt = folder / str((d.get("subtitles") or {}).get("vtt", ""))
-        tags = ", ".join(d.get("tags") or [])
+    for path, d in mine:
+        video = path.parent / d.video
+        vtt = path.parent / d.vtt
+        tags = ", ".join(d.tags)
         if video.is_file():
             src = _href(_media_src(video, stories_dir, copy, media_dir))
             track = ""
@@ -372,10 +373,10 @@ def _extracts_html(
             result.notes.append(f"extract {video.name} is missing")
             media = f'<p class="notice" role="status">The video of this extract ({_e(video.name)}) is missing.</p>'
         items.append(
-            f"<li><h3>{_e(d.get('title', ''))}</h3>{media}"
-            f"<p>{_e(d.get('description', ''))}</p>"
+            f"<li><h3>{_e(d.title)}</h3>{media}"
+            f"<p>{_e(d.description)}</p>"
             + (f'<p class="meta">Tags: {_e(tags)}</p>' if tags else "")
-            + f'<p class="meta">From {_e(d.get("start_timecode", ""))} to {_e(d.get("end_timecode", ""))}</p></li>'
+            + f'<p class="meta">From {_e(format_clock(d.start_ms))} to {_e(format_clock(d.end_ms))}</p></li>'
         )
     return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
 

@@ -676,7 +676,7 @@ def cut(
     from .errors import InputError
     from .ffmpeg import ffmpeg_argv, find_ffmpeg
     from .plan import PlanError, PlanRow, read_plan
-    from .timecode import format_clock, parse_timecode
+    from .timecode import format_clock
 
     project = _project()
     if plan_file is None and recording is None and project is not None:
@@ -698,24 +698,7 @@ def cut(
             tuple(t.strip() for t in tags.split(",") if t.strip()),
         )
         rows, base = [row], Path.cwd()
-    options = CutOptions(
-        out_dir=output_dir,
-        burn=burn,
-        aspect=None if aspect == "source" else aspect,
-        fill=fill,
-        style=style,
-        profile=profile,
-        subs=subs,
-        fade_ms=parse_timecode(fade),
-        loudness=loudness,
-        snap=snap,
-        snap_tolerance_ms=parse_timecode(snap_tolerance),
-        pad_ms=parse_timecode(pad),
-        jobs=jobs,
-        force=force,
-        audio_track=audio_track - 1 if audio_track else None,
-        strict=strict,
-    )
+    options = CutOptions.from_settings(click.get_current_context().params, output_dir)
     from .profiles import load_profile
 
     load_profile(profile)  # a bad profile or style is reported before any work
@@ -748,8 +731,10 @@ def cut(
     if not quiet:
         made = sum(1 for r in results if r.status == "done")
         skipped = sum(1 for r in results if r.status == "skipped")
+        updated = sum(1 for r in results if r.status == "updated")
         click.echo(
             f"Cut {made} of {len(results)} extract(s)"
+            + (f", {updated} with new metadata only" if updated else "")
             + (f", {skipped} up to date" if skipped else "")
             + f" into {output_dir}",
             err=True,
@@ -899,7 +884,7 @@ def publish(
             save_token(creds)  # keep a token refreshed during the run
     if as_json:
         click.echo(json.dumps({
-            "playlist": state.data["playlists"].get(playlist), "quota_used": publisher.used,
+            "playlist": state.playlist_id(playlist), "quota_used": publisher.used,
             "extracts": [{"slug": o.item.slug, "status": o.status, "video_id": o.video_id, "notes": o.notes} for o in outcomes],
         }, indent=2))  # fmt: skip
     if not quiet:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .burn import BurnStyle, load_style, render_ass
@@ -37,6 +38,7 @@ from .plan import PlanError, PlanRow, slugify
 from .profiles import load_profile
 from .progress import Event, EventCallback
 from .resources import fonts_dir
+from .sidecar import ExtractSidecar, LoudnessRecord, read_sidecar, write_sidecar
 from .subsfile import read_cues, read_transcript, render
 from .subtitles import Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
 from .timecode import format_clock, parse_timecode
@@ -73,6 +75,38 @@ class CutOptions:
     audio_track: int | None = None  # 0-based; None: the track with speech
     strict: bool = False  # one bad plan row stops the whole cut
 
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any], out_dir: Path) -> CutOptions:
+        """Options as clipkit.toml's [cut] and the command line spell them (seconds as text,
+        `aspect = "source"`, 1-based audio tracks). `cut`, `status` and the make rules all
+        build their options here, so they agree on what is up to date."""
+        v = {k: val for k, val in values.items() if val is not None and val != ""}
+
+        def ms(key: str, default: int) -> int:
+            return parse_timecode(str(v[key])) if key in v else default
+
+        defaults = cls(out_dir=out_dir)
+        aspect = v.get("aspect", "source")
+        track = v.get("audio_track")
+        return cls(
+            out_dir=out_dir,
+            burn=bool(v.get("burn", defaults.burn)),
+            aspect=None if aspect == "source" else str(aspect),
+            fill=str(v.get("fill", defaults.fill)),
+            style=v.get("style"),
+            profile=v.get("profile"),
+            subs=Path(v["subs"]) if "subs" in v else None,
+            fade_ms=ms("fade", defaults.fade_ms),
+            loudness=float(v.get("loudness", defaults.loudness)),
+            snap=v.get("snap"),
+            snap_tolerance_ms=ms("snap_tolerance", defaults.snap_tolerance_ms),
+            pad_ms=ms("pad", defaults.pad_ms),
+            jobs=v.get("jobs"),
+            force=bool(v.get("force", False)),
+            audio_track=int(track) - 1 if track else None,
+            strict=bool(v.get("strict", False)),
+        )
+
 
 @dataclass(frozen=True)
 class Extract:
@@ -98,7 +132,7 @@ class Extract:
 @dataclass(frozen=True)
 class CutResult:
     extract: Extract
-    status: str  # done, skipped, failed
+    status: str  # done, updated (the sidecar only), skipped, failed
     video: Path | None = None
     sidecar: Path | None = None
     error: str = ""
@@ -186,7 +220,7 @@ def prepare(
     slugs: dict[str, str] = {}
     for row in rows:
         try:
-            extract = _prepare_row(row, base, options, infos)
+            extract = prepare_row(row, base, options, infos)
         except ClipkitError as exc:
             problems.append(f"{row.where}: {exc}")
             continue
@@ -220,7 +254,7 @@ def row_slug(row: PlanRow, source_stem: str, start_ms: int) -> str:
     return slugify(row.slug or row.title or fallback)
 
 
-def _prepare_row(
+def prepare_row(
     row: PlanRow, base: Path, options: CutOptions, infos: dict[Path, MediaInfo]
 ) -> Extract:
     if not row.source:
@@ -583,41 +617,50 @@ def build_encode_args(
         "-t", dur,
         "-map_metadata", "-1", "-map_chapters", "-1",
         "-movflags", "+faststart",
-        "-metadata", f"title={extract.title}",
         "-f", "mp4", output,
     ]  # fmt: skip
     return args
 
 
+def source_key(path: Path) -> str:
+    """A recording's identity by content, cheap for hours of video: its size and the SHA-256 of
+    its first and last 4 MiB. A copied or moved project (`cp -a`, another disk) keeps it."""
+    st = path.stat()
+    return _source_key(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _source_key(path: str, size: int, mtime_ns: int) -> str:
+    span = 4 << 20
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as fh:
+        digest.update(fh.read(span))
+        if size > 2 * span:
+            fh.seek(size - span)
+            digest.update(fh.read(span))
+    return digest.hexdigest()
+
+
+RENDER_OPTIONS = (
+    "burn", "aspect", "fill", "profile", "fade_ms", "loudness", "true_peak", "lra", "crf",
+    "preset", "audio_bitrate",
+)  # fmt: skip
+
+
 def recipe(extract: Extract, options: CutOptions) -> str:
-    """What decides an extract's content; a changed recipe means it must be made again."""
-    stat = extract.source.stat()
+    """What decides an extract's picture, sound and subtitles, by content (no paths, no file
+    times); a changed recipe means the video must be made again. Title, description and tags
+    are not in it: they live in the sidecar, which is rewritten alone when only they change."""
     subs_hash = hashlib.sha256(extract.subs.read_bytes()).hexdigest() if extract.subs else None
     style = load_style(extract.style) if options.burn else None
     data = {
         "clipkit": __version__,
-        "source": [str(extract.source), stat.st_size, stat.st_mtime_ns],
+        "source": source_key(extract.source),
         "range": [extract.start_ms, extract.end_ms],
         "audio_track": extract.audio_track,
-        "row": {k: v for k, v in extract.row.fields.items()},
         "subs": subs_hash,
-        "style": style.__dict__ if style else None,
-        "options": {
-            k: str(getattr(options, k))
-            for k in (
-                "burn",
-                "aspect",
-                "fill",
-                "profile",
-                "fade_ms",
-                "loudness",
-                "true_peak",
-                "lra",
-                "crf",
-                "preset",
-                "audio_bitrate",
-            )
-        },  # fmt: skip
+        "style": {k: v for k, v in style.__dict__.items() if k != "name"} if style else None,
+        "options": {k: str(getattr(options, k)) for k in RENDER_OPTIONS},
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -626,18 +669,62 @@ def output_paths(extract: Extract, out_dir: Path) -> dict[str, Path]:
     return {ext: out_dir / f"{extract.slug}.{ext}" for ext in ("mp4", "srt", "vtt", "json")}
 
 
-def is_done(extract: Extract, options: CutOptions) -> bool:
+def _existing(extract: Extract, options: CutOptions) -> ExtractSidecar | None:
+    """The sidecar of an extract already made from the same recipe, if its files are whole."""
     paths = output_paths(extract, options.out_dir)
     if not all(p.is_file() for p in paths.values()):
-        return False
+        return None
     try:
-        sidecar = json.loads(paths["json"].read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (
-        sidecar.get("recipe") == recipe(extract, options)
-        and sidecar.get("size") == paths["mp4"].stat().st_size
+        sidecar = read_sidecar(paths["json"])
+    except InputError:
+        return None
+    if sidecar.recipe != recipe(extract, options) or sidecar.size != paths["mp4"].stat().st_size:
+        return None
+    return sidecar
+
+
+def state_of(extract: Extract, options: CutOptions) -> str:
+    """ "done", "metadata" (only the sidecar is out of date: title, description, tags...) or
+    "stale" (the video must be made)."""
+    existing = _existing(extract, options)
+    if existing is None:
+        return "stale"
+    fresh = make_sidecar(extract, options, existing)
+    return "done" if fresh == existing else "metadata"
+
+
+def is_done(extract: Extract, options: CutOptions) -> bool:
+    return state_of(extract, options) == "done"
+
+
+def make_sidecar(extract: Extract, options: CutOptions, made: ExtractSidecar) -> ExtractSidecar:
+    """The sidecar for `extract`: what was made (`made`) with the plan row's metadata."""
+    folder = options.out_dir
+    source = (
+        os.path.relpath(extract.source, folder)
+        if extract.source.is_absolute()
+        else str(extract.source)
     )
+    return replace(
+        made,
+        title=extract.title,
+        description=extract.row.description,
+        tags=tuple(extract.row.tags),
+        slug=extract.slug,
+        source=source,
+        language=transcript_language(extract),
+        plan_row=extract.row.where,
+        clipkit_version=__version__,
+    )
+
+
+def update_sidecar(extract: Extract, options: CutOptions) -> CutResult:
+    """The same video: only the sidecar's metadata (title, description, tags...) changed."""
+    paths = output_paths(extract, options.out_dir)
+    existing = _existing(extract, options)
+    assert existing is not None
+    write_sidecar(paths["json"], make_sidecar(extract, options, existing))
+    return CutResult(extract, "updated", paths["mp4"], paths["json"])
 
 
 def cut_one(
@@ -663,36 +750,29 @@ def cut_one(
             size = partial.stat().st_size
     for ext in ("srt", "vtt"):
         atomic_write_text(paths[ext], render(paths[ext], cues))
-    sidecar = {
-        "format": "clipkit-extract/1",
-        "clipkit_version": __version__,
-        "title": extract.title,
-        "description": extract.row.description,
-        "tags": list(extract.row.tags),
-        "slug": extract.slug,
-        "source": str(extract.source),
-        "start": extract.start_ms / 1000,
-        "end": extract.end_ms / 1000,
-        "start_timecode": format_clock(extract.start_ms),
-        "end_timecode": format_clock(extract.end_ms),
-        "duration": extract.duration_ms / 1000,
-        "video": paths["mp4"].name,
-        "subtitles": {"srt": paths["srt"].name, "vtt": paths["vtt"].name, "cues": len(cues)},
-        "burnt_in": ass is not None,
-        "language": transcript_language(extract),
-        "aspect": options.aspect or f"{width}:{height}",
-        "size": size,
-        "sha256": digest,
-        "loudness": {
-            "target_lufs": options.loudness,
-            "integrated_lufs": gain.measured_lufs if gain else None,
-            "gain_db": round(gain.gain_db, 2) if gain else None,
-            "true_peak_limit_dbtp": options.true_peak,
-        },
-        "plan_row": extract.row.where,
-        "recipe": recipe(extract, options),
-    }
-    atomic_write_text(paths["json"], json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n")
+    made = ExtractSidecar(
+        title="",
+        slug=extract.slug,
+        source="",
+        start_ms=extract.start_ms,
+        end_ms=extract.end_ms,
+        video=paths["mp4"].name,
+        srt=paths["srt"].name,
+        vtt=paths["vtt"].name,
+        cues=len(cues),
+        burnt_in=ass is not None,
+        aspect=options.aspect or f"{width}:{height}",
+        size=size,
+        sha256=digest,
+        loudness=LoudnessRecord(
+            target_lufs=options.loudness,
+            integrated_lufs=gain.measured_lufs if gain else None,
+            gain_db=round(gain.gain_db, 2) if gain else None,
+            true_peak_limit_dbtp=options.true_peak,
+        ),
+        recipe=recipe(extract, options),
+    )
+    write_sidecar(paths["json"], make_sidecar(extract, options, made))
     return CutResult(
         extract,
         "done",
@@ -738,8 +818,11 @@ def cut_all(
             emit(Event("warning", ex.slug, i + 1, total, message=msg))
 
         with item_lock(paths["mp4"], waiting):
-            if not options.force and is_done(ex, options):  # another run made it meanwhile
+            state = "stale" if options.force else state_of(ex, options)
+            if state == "done":  # another run made it meanwhile
                 return CutResult(ex, "skipped", paths["mp4"])
+            if state == "metadata":
+                return update_sidecar(ex, options)
             return make(i, ex)
 
     def make(i: int, ex: Extract) -> CutResult:
@@ -784,6 +867,8 @@ def _collect(futures, extracts, options, results, emit) -> None:  # type: ignore
         ex = extracts[i]
         if result.status == "skipped":
             emit(Event("skipped", ex.slug, i + 1, total))
+        elif result.status == "updated":  # metadata only: the sidecar was rewritten
+            emit(Event("done", ex.slug, i + 1, total, outputs=(str(result.sidecar),)))
         elif result.status == "done":
             outs = tuple(str(p) for p in output_paths(ex, options.out_dir).values())
             emit(

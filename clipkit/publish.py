@@ -24,6 +24,7 @@ from .ffmpeg import sha256_file
 from .fsutil import atomic_write_text
 from .plan import PlanError
 from .progress import Event, EventCallback
+from .sidecar import ExtractSidecar, NotASidecar, read_sidecar
 from .youtube import (
     AuthError,
     QuotaError,
@@ -87,11 +88,13 @@ class Item:
 # --- sidecars ------------------------------------------------------------------------------
 
 
-def clean_metadata(data: dict[str, Any], where: str) -> tuple[str, str, tuple[str, ...], list[str]]:
+def clean_metadata(
+    sidecar: ExtractSidecar, where: str
+) -> tuple[str, str, tuple[str, ...], list[str]]:
     """YouTube's limits: title <= 100 characters without < or >, description <= 5000 bytes
     without < or >, tags <= 500 characters in all. Fix-ups are returned to be reported."""
     fixups: list[str] = []
-    title = " ".join(str(data.get("title") or "").split())
+    title = " ".join(sidecar.title.split())
     if not title:
         raise InputError(f"{where}: no title")
     if "<" in title or ">" in title:
@@ -99,7 +102,7 @@ def clean_metadata(data: dict[str, Any], where: str) -> tuple[str, str, tuple[st
     if len(title) > TITLE_MAX:
         title = title[: TITLE_MAX - 1].rstrip() + "…"
         fixups.append(f"title shortened to {TITLE_MAX} characters")
-    description = str(data.get("description") or "")
+    description = sidecar.description
     if "<" in description or ">" in description:
         description = description.replace("<", "‹").replace(">", "›")
         fixups.append("< and > in the description replaced by ‹ and ›")
@@ -109,7 +112,7 @@ def clean_metadata(data: dict[str, Any], where: str) -> tuple[str, str, tuple[st
         fixups.append(f"description shortened to {DESCRIPTION_MAX_BYTES} bytes")
     tags: list[str] = []
     total = 0
-    raw_tags = [str(t).replace("<", "").replace(">", "").strip() for t in data.get("tags") or []]
+    raw_tags = [t.replace("<", "").replace(">", "").strip() for t in sidecar.tags]
     for tag in filter(None, raw_tags):
         cost = len(tag) + (2 if " " in tag else 0) + (1 if tags else 0)  # quotes and commas count
         if total + cost > TAGS_MAX:
@@ -120,13 +123,6 @@ def clean_metadata(data: dict[str, Any], where: str) -> tuple[str, str, tuple[st
         tags.append(tag)
         total += cost
     return title, description, tuple(tags), fixups
-
-
-def _order(data: dict[str, Any], sidecar: Path) -> tuple[str, int, str]:
-    """Plan order: the plan file and line the extract came from, else the file name."""
-    row = str(data.get("plan_row") or "")
-    plan, _, line = row.rpartition(":")
-    return (plan, int(line), sidecar.name) if line.isdigit() else (row, 0, sidecar.name)
 
 
 def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
@@ -140,45 +136,44 @@ def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
         else:
             raise InputError(f"{p}: no such file or folder")
     items, problems = [], []
-    for sidecar in sidecars:
+    for path in sidecars:
         try:
-            data = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            problems.append(f"{sidecar}: not a clipkit extract sidecar (invalid JSON)")
-            continue
-        if not isinstance(data, dict) or data.get("format") != "clipkit-extract/1":
+            sidecar = read_sidecar(path)
+        except NotASidecar as exc:
             if len(paths) == 1 and paths[0].is_dir():
                 continue  # other JSON in the folder (transcripts) is not ours to publish
-            problems.append(f"{sidecar}: not a clipkit extract sidecar")
+            problems.append(str(exc))
             continue
-        try:
-            title, description, tags, fixups = clean_metadata(data, str(sidecar))
         except InputError as exc:
             problems.append(str(exc))
             continue
-        video = sidecar.parent / str(data.get("video") or "")
-        if not data.get("video") or not video.is_file():
-            problems.append(f"{sidecar}: video {video.name or '(none)'} is missing")
+        try:
+            title, description, tags, fixups = clean_metadata(sidecar, str(path))
+        except InputError as exc:
+            problems.append(str(exc))
             continue
-        srt_name = (data.get("subtitles") or {}).get("srt")
+        video = path.parent / sidecar.video
+        if not sidecar.video or not video.is_file():
+            problems.append(f"{path}: video {video.name if sidecar.video else '(none)'} is missing")
+            continue
         srt = (
-            sidecar.parent / srt_name
-            if srt_name and (sidecar.parent / srt_name).is_file()
+            path.parent / sidecar.srt
+            if sidecar.srt and (path.parent / sidecar.srt).is_file()
             else None
         )
         items.append(
             Item(
-                sidecar=sidecar,
+                sidecar=path,
                 video=video,
                 srt=srt,
                 sha256=sha256_file(video),
-                slug=str(data.get("slug") or sidecar.stem),
+                slug=sidecar.slug,
                 title=title,
                 description=description,
                 tags=tags,
-                language=language or str(data.get("language") or "en"),
+                language=language or sidecar.language or "en",
                 fixups=tuple(fixups),
-                order=_order(data, sidecar),
+                order=sidecar.plan_order(path.name),
             )
         )
     if problems:
@@ -217,7 +212,36 @@ class PublishState:
         return cls(folder / STATE_NAME)
 
     def entry(self, sha: str) -> dict[str, Any]:
+        """The record of the extract whose video has this SHA-256 (made when absent)."""
         return self.data["extracts"].setdefault(sha, {})
+
+    def known(self, sha: str) -> dict[str, Any]:
+        """The record of that extract, or an empty one (nothing is added)."""
+        return dict(self.data["extracts"].get(sha, {}))
+
+    def video_id(self, sha: str) -> str | None:
+        value = self.data["extracts"].get(sha, {}).get("video_id")
+        return str(value) if value else None
+
+    def playlist_id(self, title: str) -> str | None:
+        return self.data["playlists"].get(title)
+
+    def set_playlist_id(self, title: str, playlist_id: str) -> None:
+        self.data["playlists"][title] = playlist_id
+
+    def sha_of_slug(self, slug: str) -> str | None:
+        return self.data["slugs"].get(slug)
+
+    def set_slug(self, slug: str, sha: str) -> None:
+        self.data["slugs"][slug] = sha
+
+    def published(self) -> dict[str, str]:
+        """{slug: video id} of every extract published."""
+        out = {}
+        for slug, sha in self.data["slugs"].items():
+            if video := self.video_id(sha):
+                out[slug] = video
+        return out
 
     def save(self) -> None:
         atomic_write_text(self.path, json.dumps(self.data, ensure_ascii=False, indent=2) + "\n")
@@ -237,11 +261,11 @@ def plan_calls(
     items: Sequence[Item], state: PublishState, options: PublishOptions
 ) -> list[PlannedCall]:
     calls: list[PlannedCall] = []
-    if options.playlist not in state.data["playlists"]:
+    if state.playlist_id(options.playlist) is None:
         calls.append(PlannedCall(None, "playlists.list", f"find {options.playlist!r}"))
         calls.append(PlannedCall(None, "playlists.insert", "if not found"))
     for item in items:
-        entry = state.data["extracts"].get(item.sha256, {})
+        entry = state.known(item.sha256)
         if _changed(item, state) and not options.replace:
             continue
         if not entry.get("video_id"):
@@ -264,8 +288,8 @@ def plan_calls(
 
 def _changed(item: Item, state: PublishState) -> str | None:
     """The SHA-256 of an earlier, different version of this extract already on YouTube."""
-    old = state.data["slugs"].get(item.slug)
-    if old and old != item.sha256 and state.data["extracts"].get(old, {}).get("video_id"):
+    old = state.sha_of_slug(item.slug)
+    if old and old != item.sha256 and state.video_id(old):
         return str(old)
     return None
 
@@ -360,7 +384,7 @@ class Publisher:
     # the playlist
 
     def playlist_id(self) -> str:
-        known = self.state.data["playlists"].get(self.options.playlist)
+        known = self.state.playlist_id(self.options.playlist)
         if known:
             return str(known)
         listing = self.client.playlists().list
@@ -385,7 +409,7 @@ class Publisher:
         return self._remember_playlist(created["id"])
 
     def _remember_playlist(self, pid: str) -> str:
-        self.state.data["playlists"][self.options.playlist] = pid
+        self.state.set_playlist_id(self.options.playlist, pid)
         self.state.save()
         return pid
 
@@ -461,7 +485,7 @@ class Publisher:
                     }
                 )
                 entry.pop("session_uri", None)
-                self.state.data["slugs"][item.slug] = item.sha256
+                self.state.set_slug(item.slug, item.sha256)
                 self.state.save()
                 return dict(response)
 
@@ -629,7 +653,7 @@ class Publisher:
         return str(result["id"])
 
     def remove_old(self, old_sha: str, playlist_id: str) -> None:
-        old = self.state.data["extracts"].get(old_sha, {})
+        old = self.state.known(old_sha)
         record = old.get("playlists", {}).get(playlist_id, {})
         if record.get("item_id"):
             self.execute(
@@ -652,9 +676,7 @@ class Publisher:
 
     def run(self, items: Sequence[Item]) -> list[Outcome]:
         outcomes = [Outcome(item) for item in items]
-        to_upload = [
-            i for i in items if not self.state.data["extracts"].get(i.sha256, {}).get("video_id")
-        ]
+        to_upload = [i for i in items if not self.state.video_id(i.sha256)]
         self.emit(Event("batch", "", 0, len(items), duration_ms=sum(i.size for i in to_upload)))
         playlist_id = self.playlist_id()
         total = len(items)
@@ -667,7 +689,7 @@ class Publisher:
                 old = _changed(item, self.state)
                 if old and not self.options.replace:
                     outcome.status = "changed"
-                    outcome.video_id = str(self.state.data["extracts"][old]["video_id"])
+                    outcome.video_id = self.state.video_id(old)
                     self.emit(
                         Event(
                             "failed",
@@ -698,7 +720,7 @@ class Publisher:
                     self.set_thumbnail(item, video_id, self.options.thumbnail_at)
                 if old:
                     self.remove_old(old, playlist_id)
-                    self.state.data["slugs"][item.slug] = item.sha256
+                    self.state.set_slug(item.slug, item.sha256)
                     self.state.save()
                 outcome.status = "published" if fresh or old else "already"
                 outcome.video_id = video_id

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from .cut import CutOptions, _prepare_row, is_done
+from .cut import CutOptions, prepare_row, state_of
 from .errors import ClipkitError
 from .fsutil import is_up_to_date
 from .plan import read_plan
 from .project import STATE_DIR, Project, project_recordings
-from .publish import STATE_NAME
+from .publish import STATE_NAME, PublishState
 
 TRANSCRIPT_FORMATS = ("srt", "vtt", "txt", "json")
 
@@ -37,11 +36,11 @@ def project_status(project: Project) -> dict[str, Any]:
         recordings.append({"name": rec.name, "transcript": state})
     published = _published(project.extracts / STATE_NAME)
     extracts = []
-    options = CutOptions(out_dir=project.extracts)
+    options = CutOptions.from_settings(project.settings.get("cut", {}), project.extracts)
     rows = read_plan(project.plan) if project.plan.is_file() else []
     for row in rows:
         try:
-            ex = _prepare_row(row, project.root, options, {})
+            ex = prepare_row(row, project.root, options, {})
         except ClipkitError as exc:
             extracts.append(
                 {
@@ -55,8 +54,8 @@ def project_status(project: Project) -> dict[str, Any]:
         video = project.extracts / f"{ex.slug}.mp4"
         if _failed(project, f"{ex.slug}.extract"):
             state = "failed"
-        elif is_done(ex, options):
-            state = "done"
+        elif (made := state_of(ex, options)) != "stale":
+            state = "done" if made == "done" else "metadata changed"
         elif video.exists():
             state = "stale"
         else:
@@ -72,12 +71,6 @@ def _published(state_file: Path) -> dict[str, str]:
     if not state_file.is_file():
         return {}
     try:
-        data = json.loads(state_file.read_text(encoding="utf-8"))
-    except ValueError:
+        return PublishState(state_file).published()
+    except ClipkitError:
         return {}
-    out = {}
-    for slug, sha in data.get("slugs", {}).items():
-        video = data.get("extracts", {}).get(sha, {}).get("video_id")
-        if video:
-            out[slug] = video
-    return out

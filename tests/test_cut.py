@@ -184,11 +184,22 @@ def test_rerun_skips_then_plan_change_rebuilds_only_that_extract(work: Path) -> 
     )
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
 
+    # a new description: the sidecar is rewritten, the video is not encoded again
     plan.write_text(
         plan.read_text(encoding="utf-8").replace("The welcome", "A warm welcome"), encoding="utf-8"
     )
     third = invoke("cut", "--plan", str(plan), "-o", str(out))
-    assert "Cut 1 of 2 extract(s), 1 up to date" in third.stderr
+    assert "Cut 0 of 2 extract(s), 1 with new metadata only, 1 up to date" in third.stderr
+    assert "cutting" not in third.stderr
+    assert json.loads((out / "opening.json").read_text())["description"] == "A warm welcome"
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix != ".json"} == {
+        n: t for n, t in stamps.items() if not n.endswith(".json")
+    }
+
+    # a new out point: that extract alone is made again
+    plan.write_text(plan.read_text(encoding="utf-8").replace(",1.5,4,", ",1.5,4.5,"))
+    fourth = invoke("cut", "--plan", str(plan), "-o", str(out))
+    assert "Cut 1 of 2 extract(s), 1 up to date" in fourth.stderr
     assert (out / "opening.mp4").stat().st_mtime_ns > stamps["opening.mp4"]
     assert (out / "leeds-growing-up.mp4").stat().st_mtime_ns == stamps["leeds-growing-up.mp4"]
 
