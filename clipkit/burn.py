@@ -82,46 +82,54 @@ def _ass_text(cue: Cue) -> str:
     return r"\N".join(lines)
 
 
-def _ass_time(ms: int) -> str:
-    cs = ms // 10
-    h, rest = divmod(cs, 360000)
-    m, rest = divmod(rest, 6000)
-    s, cs = divmod(rest, 100)
-    return f"{h}:{m:02d}:{s:02d}.{cs:02d}"
+def _colour(value: str):  # type: ignore[no-untyped-def]
+    """`#RRGGBB[AA]` (AA = opacity) as a pysubs2 Color (whose alpha is transparency)."""
+    import pysubs2
+
+    ass_colour(value)  # validates
+    m = _HEX.match(value)
+    assert m is not None
+    rgb = m.group(1)
+    opacity = int(m.group(2) or "FF", 16)
+    return pysubs2.Color(int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16), 255 - opacity)
 
 
-def render_ass(cues: list[Cue], style: BurnStyle, width: int, height: int) -> str:
+def ass_document(cues: list[Cue], style: BurnStyle, width: int, height: int) -> str:
+    """An ASS script (through pysubs2) with PlayResX/Y equal to the output frame, so sizes are
+    real pixels; the same script `subs convert x.ass` writes for Aegisub users."""
+    import pysubs2
+
     short = min(width, height)
     size = max(8, round(style.size * short))
     outline = round(style.outline * size, 1)
-    shadow = round(style.shadow * size, 1)
-    margin_v = round(style.margin_bottom * short)
-    margin_h = round(0.05 * width)
-    border_style = 3 if style.box else 1  # 3: opaque box behind the text
-    back = ass_colour(style.box_colour) if style.box else ass_colour(style.outline_colour)
-    outline_colour = ass_colour(style.box_colour) if style.box else ass_colour(style.outline_colour)
-    box_pad = round(0.25 * size) if style.box else outline
-    head = [
-        "[Script Info]",
-        "ScriptType: v4.00+",
-        f"PlayResX: {width}",
-        f"PlayResY: {height}",
-        "WrapStyle: 2",  # clipkit breaks lines itself; never re-wrap
-        "ScaledBorderAndShadow: yes",
-        "",
-        "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
-        "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
-        "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-        f"Style: Default,{style.font},{size},{ass_colour(style.colour)},{ass_colour(style.colour)},"
-        f"{outline_colour},{back},{-1 if style.bold else 0},0,0,0,100,100,0,0,{border_style},"
-        f"{box_pad if style.box else outline},{shadow},2,{margin_h},{margin_h},{margin_v},1",
-        "",
-        "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
-    ]
-    events = [
-        f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,{_ass_text(c)}"
-        for c in cues
-    ]
-    return "\n".join(head + events) + "\n"
+    doc = pysubs2.SSAFile()
+    doc.info.update(
+        {
+            "PlayResX": str(width),
+            "PlayResY": str(height),
+            "WrapStyle": "2",  # clipkit breaks lines itself; never re-wrap
+            "ScaledBorderAndShadow": "yes",
+        }
+    )
+    edge = style.box_colour if style.box else style.outline_colour
+    doc.styles = {
+        "Default": pysubs2.SSAStyle(
+            fontname=style.font,
+            fontsize=size,
+            primarycolor=_colour(style.colour),
+            secondarycolor=_colour(style.colour),
+            outlinecolor=_colour(edge),
+            backcolor=_colour(edge),
+            bold=style.bold,
+            borderstyle=3 if style.box else 1,  # 3: opaque box behind the text
+            outline=round(0.25 * size) if style.box else outline,
+            shadow=round(style.shadow * size, 1),
+            alignment=pysubs2.Alignment.BOTTOM_CENTER,
+            marginl=round(0.05 * width),
+            marginr=round(0.05 * width),
+            marginv=round(style.margin_bottom * short),
+            encoding=1,
+        )
+    }
+    doc.events = [pysubs2.SSAEvent(start=c.start, end=c.end, text=_ass_text(c)) for c in cues]
+    return doc.to_string("ass")

@@ -13,6 +13,7 @@ import click
 
 from . import __version__
 from .errors import ClipkitError
+from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -240,9 +241,9 @@ def _status(quiet: bool) -> Any:
 @click.option(
     "--format",
     "formats",
-    default="srt,vtt,txt,json",
+    default=",".join(TRANSCRIPT_OUTPUTS),
     show_default=True,
-    help="Comma-separated outputs.",
+    help=f"Comma-separated outputs, from: {', '.join(OUTPUT_NAMES)}.",
 )
 @click.option(
     "--vad/--no-vad",
@@ -389,8 +390,8 @@ def _emit(text: str, output: Path | None, cues_written: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def subs_check(file: Path, profile: str | None, as_json: bool) -> None:
     """List every cue that breaks a rule of the profile; exit 1 on any hard rule."""
+    from .formats import read_cues
     from .profiles import load_profile
-    from .subsfile import read_cues
     from .subtitles import check_cues, share_within_target
 
     rules = load_profile(profile)
@@ -438,8 +439,8 @@ def subs_reshape(
     Without word timings (SRT/VTT input), each cue's time is spread over its words by
     character count.
     """
+    from .formats import read_transcript, render
     from .profiles import load_profile
-    from .subsfile import read_transcript, render
     from .subtitles import shape_words
 
     transcript = read_transcript(input_file)
@@ -459,12 +460,12 @@ def subs_reshape(
 def subs_convert(
     input_file: Path, output: Path, speaker_labels: str, zoom_speakers: bool | None
 ) -> None:
-    """Convert between SRT, WebVTT (Zoom transcripts too), plain text and JSON, by extension.
+    """Convert between SRT, WebVTT (Zoom transcripts too), ASS, plain text and JSON, by extension.
 
     Cues are kept as they are (use `subs reshape` to re-shape them); a Zoom transcript's speaker
     names are kept in JSON and, with --speaker-labels, in the subtitles.
     """
-    from .subsfile import read_transcript, render
+    from .formats import read_transcript, render
     from .subtitles import label_cues
     from .transcript import Transcript
 
@@ -475,7 +476,7 @@ def subs_convert(
 
         cues = shape_words(transcript.words, load_profile(None), speaker_labels)
     else:
-        from .subsfile import read_cues
+        from .formats import read_cues
 
         cues = label_cues(read_cues(input_file, zoom_speakers), speaker_labels)
     _emit(render(output, cues, transcript), output, len(cues))
@@ -502,7 +503,7 @@ def _offset_ms(text: str) -> int:
 )
 def subs_shift(input_file: Path, offset: str, output: Path | None) -> None:
     """Move every cue by OFFSET (e.g. 2.5, -1:02.3); cues pushed before 0 are clipped or dropped."""
-    from .subsfile import read_cues, render
+    from .formats import read_cues, render
     from .subtitles import shift_cues
 
     cues = shift_cues(read_cues(input_file), _offset_ms(offset))
@@ -522,7 +523,7 @@ def subs_shift(input_file: Path, offset: str, output: Path | None) -> None:
 def subs_slice(input_file: Path, start: str, end: str, output: Path | None) -> None:
     """The cues between START and END, re-timed to start at 0; cues at the edges are clipped."""
     from .errors import InputError
-    from .subsfile import read_cues, render
+    from .formats import read_cues, render
     from .subtitles import slice_cues
     from .timecode import parse_timecode
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .burn import BurnStyle, load_style, render_ass
+from .burn import BurnStyle, ass_document, load_style
 from .errors import ClipkitError, InputError
 from .ffmpeg import (
     SILENT_TRACK_DB,
@@ -33,13 +33,13 @@ from .ffmpeg import (
     speech_track,
     stop_all,
 )
+from .formats import read_cues, read_transcript, render
 from .fsutil import atomic_path, atomic_write_text, item_lock, remove_stale_parts, temp_dir
 from .plan import PlanError, PlanRow, slugify
 from .profiles import load_profile
 from .progress import Event, EventCallback
 from .resources import fonts_dir
 from .sidecar import ExtractSidecar, LoudnessRecord, read_sidecar, write_sidecar
-from .subsfile import read_cues, read_transcript, render
 from .subtitles import Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
 from .timecode import format_clock, parse_timecode
 
@@ -740,7 +740,7 @@ def cut_one(
         ass = None
         if options.burn and cues:
             ass = os.path.join(tmp, f"{extract.slug}.ass")
-            Path(ass).write_text(render_ass(cues, style, width, height), encoding="utf-8")
+            Path(ass).write_text(ass_document(cues, style, width, height), encoding="utf-8")
         with atomic_path(paths["mp4"]) as partial:
             args = build_encode_args(
                 extract, options, input_path(partial), ass, gain.gain_db if gain else None, binary

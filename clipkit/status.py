@@ -7,12 +7,11 @@ from typing import Any
 
 from .cut import CutOptions, prepare_row, state_of
 from .errors import ClipkitError
+from .formats import TRANSCRIPT_OUTPUTS
 from .fsutil import is_up_to_date
 from .plan import read_plan
 from .project import STATE_DIR, Project, project_recordings
 from .publish import STATE_NAME, PublishState
-
-TRANSCRIPT_FORMATS = ("srt", "vtt", "txt", "json")
 
 
 def _failed(project: Project, name: str) -> bool:
@@ -22,7 +21,7 @@ def _failed(project: Project, name: str) -> bool:
 def project_status(project: Project) -> dict[str, Any]:
     recordings = []
     for rec in project_recordings(project):
-        outputs = [project.transcripts / f"{rec.stem}.{fmt}" for fmt in TRANSCRIPT_FORMATS]
+        outputs = [project.transcripts / f"{rec.stem}.{fmt}" for fmt in TRANSCRIPT_OUTPUTS]
         from .plan import slugify
 
         if _failed(project, f"{slugify(rec.name, 60)}.transcript"):

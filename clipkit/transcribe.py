@@ -17,14 +17,12 @@ from .align import refine_transcript
 from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
 from .errors import ClipkitError, InputError, MediaError, OutputError
 from .ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, iter_audio, probe, speech_track
+from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS, write
 from .fsutil import is_up_to_date, item_lock
 from .models import LocalModel, resolve_model
 from .progress import Event, EventCallback
-from .subsfile import write
 from .subtitles import Profile, shape_words
 from .transcript import Segment, Transcript
-
-FORMATS = ("srt", "vtt", "txt", "json")
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class TranscribeOptions:
     engine: str = DEFAULT_ENGINE
     model: str = "tiny.en"
     language: str | None = None
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = TRANSCRIPT_OUTPUTS
     vad: bool = True
     beam_size: int = 5
     compute_type: str = "int8"
@@ -67,12 +65,12 @@ def parse_formats(spec: str) -> tuple[str, ...]:
     wanted = tuple(
         dict.fromkeys(f.strip().lower().lstrip(".") for f in spec.split(",") if f.strip())
     )
-    unknown = [f for f in wanted if f not in FORMATS]
+    unknown = [f for f in wanted if f not in OUTPUT_NAMES]
     if not wanted:
-        raise InputError(f"no output format given (choose from {', '.join(FORMATS)})")
+        raise InputError(f"no output format given (choose from {', '.join(OUTPUT_NAMES)})")
     if unknown:
         names = ", ".join(repr(f) for f in unknown)
-        raise InputError(f"unknown format {names} (choose from {', '.join(FORMATS)})")
+        raise InputError(f"unknown format {names} (choose from {', '.join(OUTPUT_NAMES)})")
     return wanted
 
 

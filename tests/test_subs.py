@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import srt
 
+from clipkit.ffmpeg import escape_filter_value
+from clipkit.resources import fonts_dir
 from clipkit.subtitles import Cue, parse_vtt
 
-from .conftest import invoke
+from .conftest import ffmpeg, invoke
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -138,6 +140,43 @@ def test_convert_srt_to_vtt_keeps_cues(tmp_path: Path) -> None:
     )
 
 
+def test_convert_to_ass_for_aegisub_reads_in_pysubs2_and_libass(tmp_path: Path) -> None:
+    import av
+    import numpy as np
+    import pysubs2
+
+    golden = Path(__file__).parent / "golden" / "words.netflix-en.srt"
+    ass = tmp_path / "it's a: test.ass"
+    result = invoke("subs", "convert", str(golden), str(ass))
+    assert result.exit_code == 0, result.output
+    cues = list(srt.parse(golden.read_text(encoding="utf-8")))
+    doc = pysubs2.load(str(ass))
+    assert [e.plaintext for e in doc.events] == [c.content for c in cues]
+    assert doc.events[0].start == int(cues[0].start.total_seconds() * 1000) // 10 * 10
+    # libass renders it: frames with and without the script differ where the first cue is
+    at = cues[0].start.total_seconds() + 0.2
+    frames = []
+    for name, graph in (
+        ("plain", "null"),
+        (
+            "burnt",
+            f"ass=filename={escape_filter_value(str(ass))}:fontsdir={escape_filter_value(str(fonts_dir()))}",
+        ),
+    ):
+        out = tmp_path / f"{name}.png"
+        ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=1920x1080:d={at + 1}", "-vf", graph,
+               "-ss", f"{at:.2f}", "-frames:v", "1", str(out))  # fmt: skip
+        with av.open(str(out)) as c:
+            frames.append(next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int))
+    assert (np.abs(frames[0] - frames[1]).max(axis=2) > 60).mean() > 0.002
+    # and back: ASS -> SRT keeps the text and times
+    back = tmp_path / "back.srt"
+    assert invoke("subs", "convert", str(ass), str(back)).exit_code == 0
+    assert [c.content for c in srt.parse(back.read_text(encoding="utf-8"))] == [
+        c.content for c in cues
+    ]
+
+
 def test_shift_and_slice(tmp_path: Path) -> None:
     src = GOLDEN / "words.netflix-en.srt"
     shifted = invoke("subs", "shift", str(src), "-2.5")
@@ -186,7 +225,7 @@ def error(*args: str) -> tuple[int, str]:
          "noheader.vtt:1: missing WEBVTT header (is this an SRT file?)"),
         ("badcue.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:0.000\nhello\n", "badcue.vtt:3: malformed cue timing"),
         ("words.json", '{"segments": [', "words.json:1: not valid JSON (Expecting value)"),
-        ("notes.docx", "hello", "notes.docx: unsupported transcript format '.docx' (use .srt, .vtt, .json)"),
+        ("notes.docx", "hello", "notes.docx: unsupported transcript format '.docx' (use .srt, .vtt, .ass, .json)"),
     ],
 )  # fmt: skip
 def test_bad_input_one_error_line(name: str, content: str, message: str, tmp_path: Path) -> None:
