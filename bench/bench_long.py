@@ -20,10 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_transcribe import measure  # noqa: E402
+from bench_transcribe import BARE, measure  # noqa: E402
 
 from clipkit.ffmpeg import bundled_ffmpeg, probe, run_ffmpeg  # noqa: E402
 from clipkit.metrics import word_error_rate  # noqa: E402
+from clipkit.models import resolve_model  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "conversation.mp4"
 SCRIPT = json.loads((ROOT / "samples" / "conversation.script.json").read_text(encoding="utf-8"))
@@ -73,9 +74,14 @@ def main() -> int:
         print("| length | audio s | wall s | × real time | peak RSS MB |")
         print("|---|---:|---:|---:|---:|")
         texts: dict[int, tuple[Path, str, str]] = {}
-        for minutes in (int(m) for m in args.minutes.split(",")):
+        for k, minutes in enumerate(int(m) for m in args.minutes.split(",")):
             path, script = looped(minutes, folder)
             seconds = probe(path).duration_ms / 1000
+            if k == 0:  # the machine's own pace: the engine alone, the whole file at once
+                model = resolve_model("tiny.en", "faster-whisper")
+                wall, rss = measure([sys.executable, "-c", BARE, str(model.path), str(path), "1"])
+                print(f"| {minutes} min, bare faster-whisper call | {seconds:.0f} | {wall:.1f} "
+                      f"| {seconds / wall:.1f} | {rss:.0f} |")  # fmt: skip
             wall, rss, text = transcribe(path, folder / "out")
             texts[minutes] = (path, script, text)
             print(

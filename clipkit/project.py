@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, InputError
+from .errors import ClipkitError, ConfigError, InputError
 from .resources import configs_dir
 
 CONFIG_NAME = "clipkit.toml"
@@ -68,10 +68,49 @@ def _is(kind: type, what: str) -> Any:
     return check
 
 
+def _named(kind: str) -> Any:
+    """An engine, profile or style the library knows (or a TOML file where allowed)."""
+
+    def check(value: Any) -> None:
+        _is(str, "a string")(value)
+        try:
+            if kind == "engine":
+                from .engines import engine_spec
+
+                engine_spec(value)
+            elif kind == "profile":
+                from .profiles import load_profile
+
+                load_profile(value)
+            else:
+                from .burn import load_style
+
+                load_style(value)
+        except InputError as exc:
+            raise InputError(
+                str(exc).split(" (")[0].replace(f" {value!r}", "") + _known(exc)
+            ) from exc
+        except ClipkitError as exc:
+            raise InputError(str(exc).replace(f" {value!r}", "")) from exc
+
+    return check
+
+
+def _known(exc: Exception) -> str:
+    text = str(exc)
+    return " (" + text.split(" (", 1)[1] if " (" in text else ""
+
+
 # what each setting must be; checked when the file is read, so errors name the file and key
 VALIDATORS: dict[str, dict[str, Any]] = {
-    "transcribe": {"vad": _is(bool, "true or false")},
+    "transcribe": {
+        "vad": _is(bool, "true or false"),
+        "engine": _named("engine"),
+        "profile": _named("profile"),
+    },
     "cut": {
+        "style": _named("style"),
+        "profile": _named("profile"),
         "fade": _seconds,
         "pad": _seconds,
         "loudness": _loudness,

@@ -19,7 +19,7 @@ from .errors import ClipkitError, InputError, MediaError, OutputError
 from .ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, iter_audio, probe, speech_track
 from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS, write
 from .fsutil import is_up_to_date, item_lock
-from .models import LocalModel, resolve_model
+from .models import LocalModel
 from .progress import Event, EventCallback
 from .subtitles import Profile, shape_words
 from .transcript import Segment, Transcript
@@ -87,13 +87,6 @@ def _check_output_dir(out_dir: Path) -> None:
         raise OutputError(f"{out_dir}: output path is not a directory")
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write to output directory {out_dir}")
-
-
-def default_threads(engine: str, cores: int, workers: int) -> int:
-    """CPU threads per worker. faster-whisper (int8) ran faster on one thread than on two here
-    (tiny.en, 292 s: 9.95 s vs 12.59 s), so every worker gets one and parallelism comes from
-    workers; PyTorch (openai-whisper) does use more threads, so it shares the cores out."""
-    return 1 if engine == "faster-whisper" else max(1, cores // workers)
 
 
 MIN_RECORDING_MS = 1000
@@ -332,7 +325,7 @@ def transcribe_files(
 ) -> list[FileResult]:
     """Transcribe recordings; every input is checked before any model is loaded."""
     emit = on_event or (lambda e: None)
-    check_engine(options.engine)
+    spec = check_engine(options.engine)
     paths = [Path(r) for r in recordings]
     if not paths:
         raise InputError("no recordings given")
@@ -358,7 +351,7 @@ def transcribe_files(
             )
         seen[outs[0]] = p
 
-    model = resolve_model(options.model, options.engine)
+    model = spec.resolve_model(options.model)
     model_name = model.name if isinstance(model, LocalModel) else model
     if on_status:
         where = f" ({model.path})" if isinstance(model, LocalModel) else ""
@@ -382,7 +375,7 @@ def transcribe_files(
         emit(Event("batch", "", 0, total, duration_ms=sum(infos[i].duration_ms for i in pending)))
         cores = os.cpu_count() or 1
         workers = max(1, min(options.jobs or cores, len(pending)))
-        threads = options.threads or default_threads(options.engine, cores, workers)
+        threads = options.threads or spec.threads(cores, workers)
         jobs = [
             (str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]], options.profile,
              i + 1, total, tracks[i].index, fresh[i])

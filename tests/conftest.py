@@ -127,3 +127,50 @@ def module_ffmpeg(request: pytest.FixtureRequest) -> Iterator[str]:
         os.environ.pop("CLIPKIT_FFMPEG", None)
     else:
         os.environ["CLIPKIT_FFMPEG"] = before
+
+
+class FakeEngine:
+    """A stand-in engine for fast CLI tests: a word every 0.6 s of the audio it is given, so
+    decoding, windows, timing refinement, subtitle shaping and writing all run for real."""
+
+    name = "fake"
+
+    def __init__(self, model: str, threads: int, options: object) -> None:
+        self.options = options
+        self.model_name = model
+
+    def transcribe(self, audio, source, duration_ms, on_progress=None):  # type: ignore[no-untyped-def]
+        from clipkit.subtitles import Word
+        from clipkit.transcript import Segment, Transcript
+
+        words = tuple(
+            Word(start, start + 400, f"word{k}.", 0.9)
+            for k, start in enumerate(range(100, duration_ms - 400, 600))
+        )
+        segments = tuple(
+            Segment(chunk[0].start, chunk[-1].end, " ".join(w.text for w in chunk), chunk)
+            for chunk in (words[i : i + 8] for i in range(0, len(words), 8))
+        )
+        if on_progress:
+            on_progress(duration_ms)
+        return Transcript(segments, "en", duration_ms, self.name, self.model_name, source)
+
+
+@pytest.fixture
+def fake_engine() -> Iterator[str]:
+    """Registers the fake engine as `fake` for one test."""
+    from clipkit.engines import EngineSpec, register, unregister
+
+    register(
+        EngineSpec(
+            name="fake",
+            module="json",
+            package="clipkit",
+            install="(built into the tests)",
+            resolve_model=lambda name: name,
+            threads=lambda cores, workers: 1,
+            load=lambda model, threads, options: FakeEngine(model, threads, options),
+        )
+    )
+    yield "fake"
+    unregister("fake")

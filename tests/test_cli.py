@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -199,3 +200,37 @@ def test_malformed_transcript_numbers_are_a_clear_error(tmp_path: Path) -> None:
     )
     code, err = error_of("subs", "reshape", str(bad))
     assert (code, err) == (1, f"Error: {bad}: segment 1: malformed word entry\n")
+
+
+# --- the CLI on a registered fake engine (fast: no model) ------------------------------------
+
+
+def test_transcribe_on_the_fake_engine_writes_every_format(
+    fake_engine: str, tmp_path: Path
+) -> None:
+    import time
+
+    started = time.monotonic()
+    result = invoke(
+        "transcribe", str(SAMPLE), "-o", str(tmp_path), "--engine", fake_engine, "--jobs", "1"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == "engine fake, model tiny.en"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "conversation.json", "conversation.srt", "conversation.txt", "conversation.vtt"
+    ]  # fmt: skip
+    data = json.loads((tmp_path / "conversation.json").read_text(encoding="utf-8"))
+    assert (data["engine"], data["model"], data["language"]) == ("fake", "tiny.en", "en")
+    cues = (tmp_path / "conversation.srt").read_text(encoding="utf-8")
+    assert cues.startswith("1\n00:00:00,") and "word0. word1." in cues
+    again = invoke(
+        "transcribe", str(SAMPLE), "-o", str(tmp_path), "--engine", fake_engine, "--json"
+    )
+    assert again.exit_code == 0
+    assert [r["status"] for r in json.loads(again.stdout)] == ["skipped"]
+    assert time.monotonic() - started < 3
+
+
+def test_engine_choice_lists_registered_engines(fake_engine: str) -> None:
+    result = invoke("transcribe", "--help")
+    assert "--engine [faster-whisper|openai-whisper|fake]" in result.stdout

@@ -179,8 +179,10 @@ def test_project_settings_are_defaults_and_flags_override(tmp_path: Path) -> Non
     result = invoke("--project", str(project), "transcribe")
     assert (result.exit_code, result.stderr) == (
         1,
-        "Error: unknown engine 'vosk' (choose faster-whisper or openai-whisper)\n",
+        f"Error: {config}: [transcribe] engine = 'vosk': unknown engine 'vosk' "
+        "(choose faster-whisper or openai-whisper)\n",
     )
+    config.write_text(config.read_text().replace('engine = "vosk"', 'engine = "openai-whisper"'))
     result = invoke("--project", str(project), "transcribe", "--engine", "faster-whisper", "-q")
     assert result.exit_code == 0, result.output
     assert (project / "transcripts" / "talk.srt").is_file()  # the project's transcripts/ by default

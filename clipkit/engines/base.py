@@ -93,3 +93,15 @@ def to_transcript(
         model=model,
         source=source,
     )
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    module: str  # the import that must be available
+    package: str  # its distribution (versions in `doctor`)
+    install: str  # how to install it
+    resolve_model: Callable[[str], Any]  # a name or path -> a LocalModel (or a name to download)
+    threads: Callable[[int, int], int]  # (cores, workers) -> CPU threads per worker
+    load: Callable[[Any, int, EngineOptions], Engine]  # (model, threads, options) -> engine
+    summary: str = ""

@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import EngineError
 from ..models import LocalModel, engine_download_failed
 from ..transcript import Transcript
-from .base import EngineOptions, ProgressCallback, drop_hallucinated, to_transcript
+from .base import EngineOptions, EngineSpec, ProgressCallback, drop_hallucinated, to_transcript
 
 
 def load_checkpoint(path: str, name: str) -> Any:
@@ -127,3 +127,25 @@ class OpenAIWhisperEngine:
         kept = drop_hallucinated(segments, o)
         language = result.get("language") or (o.language or "")
         return to_transcript(kept, language, duration_ms, self.name, self.model_name, source)
+
+
+def _load(model: LocalModel | str, threads: int, options: EngineOptions) -> OpenAIWhisperEngine:
+    return OpenAIWhisperEngine(model, threads, options)
+
+
+def _resolve(name: str) -> LocalModel | str:
+    from ..models import resolve_model
+
+    return resolve_model(name, "openai-whisper")
+
+
+SPEC = EngineSpec(
+    name="openai-whisper",
+    module="whisper",
+    package="openai-whisper",
+    install="pip install torch==2.13.0 'clipkit[openai-whisper]'",
+    resolve_model=_resolve,
+    threads=lambda cores, workers: max(1, cores // workers),  # PyTorch uses its threads
+    load=_load,
+    summary="PyTorch; the reference implementation",
+)

