@@ -74,6 +74,8 @@ browser:
 
 # --- batch jobs over a project ---------------------------------------------------------------
 
+CLIPKIT_PROJECT := $(abspath $(PROJECT))
+
 ifneq ($(filter transcribe extracts all publish status,$(MAKECMDGOALS)),)
 include $(RULES)
 endif

@@ -21,8 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clipkit.publish import Item, Publisher, PublishOptions, PublishState, _media_class  # noqa: E402
-from clipkit.youtube import SCOPES, UploadSettings, build_client, load_credentials  # noqa: E402
+from clipkit.publish import Item, Publisher, PublishOptions, PublishState  # noqa: E402
+from clipkit.youtube import (  # noqa: E402
+    SCOPES,
+    UploadSettings,
+    YouTubeChannel,
+    _media_upload_class,
+    build_client,
+    load_credentials,
+)
 from tests.fake_youtube import FakeYouTube  # noqa: E402
 
 
@@ -64,7 +71,7 @@ def main() -> int:
         )
 
         def bare() -> float:
-            media = _media_class()(
+            media = _media_upload_class()(
                 str(video), mimetype="video/mp4", chunksize=args.chunk, resumable=True
             )
             request = client.videos().insert(
@@ -81,7 +88,10 @@ def main() -> int:
         def ours(k: int) -> float:
             state = PublishState(tmp / f"state{k}.json")
             publisher = Publisher(
-                client, state, PublishOptions(playlist="Bench", settings=settings), lambda e: None
+                YouTubeChannel(client),
+                state,
+                PublishOptions(playlist="Bench", settings=settings),
+                lambda e: None,
             )
             started = time.perf_counter()
             publisher.upload(item, 1, 1)
@@ -96,7 +106,10 @@ def main() -> int:
         fake.inject("chunk", "drop")
         drop_state = PublishState(tmp / "drop.json")
         Publisher(
-            client, drop_state, PublishOptions(playlist="Bench", settings=settings), lambda e: None
+            YouTubeChannel(client),
+            drop_state,
+            PublishOptions(playlist="Bench", settings=settings),
+            lambda e: None,
         ).upload(item, 1, 1)
         (upload,) = fake.uploads.values()
         duplicated = upload.resent  # bytes the server stored twice

@@ -14,6 +14,8 @@ import click
 from . import __version__
 from .errors import ClipkitError
 from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS
+from .project import PRIVACY
+from .subtitles import SPEAKER_LABELS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -33,6 +35,12 @@ class ClipkitGroup(click.Group):
                     click.echo(f"Error: {problem}", err=True)
                 ctx.exit(1)
             raise click.ClickException(str(exc)) from exc
+        except BrokenPipeError:  # `clipkit find … | head -1`: the reader has all it wanted
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
+            ctx.exit(0)
         except OSError as exc:
             if _debug(ctx):
                 raise
@@ -206,6 +214,7 @@ class ProgressPrinter:
         self.skipped = skipped
         self.tty = sys.stderr.isatty()
         self.state: dict[int, tuple[str, int, int]] = {}
+        self.reported: dict[int, int] = {}  # the last tenth printed per item, when not a terminal
         self.batch_total = 0  # all the work of the run, when the pipeline announces it
         self.finished = 0  # work of the items already done
         self.started = time.monotonic()
@@ -231,6 +240,15 @@ class ProgressPrinter:
                 click.echo(f"{prefix}: {self.verb} {self._amount(event.duration_ms)}", err=True)
         elif event.kind == "progress":
             self.state[event.index] = (name, event.done_ms, event.duration_ms)
+            if not self.tty and event.duration_ms:  # a log, make, a pipe: a line every 10 %
+                decile = min(9, 10 * event.done_ms // event.duration_ms)
+                if decile > self.reported.get(event.index, 0):
+                    self.reported[event.index] = decile
+                    click.echo(
+                        f"{prefix}: {10 * decile}% ({self._amount(event.done_ms)} of "
+                        f"{self._amount(event.duration_ms)})",
+                        err=True,
+                    )
         elif event.kind in ("done", "failed", "skipped"):
             item = self.state.pop(event.index, None)
             if item is not None and event.kind == "done":
@@ -357,35 +375,20 @@ def transcribe(
     In a project, with no RECORDINGS: every recording in its recordings/ folder.
     """
     from .errors import InputError
-    from .profiles import load_profile
-    from .transcribe import TranscribeOptions, parse_formats, transcribe_files
+    from .project import project_recordings
+    from .transcribe import TranscribeOptions, transcribe_files
 
     if not recordings:
         project = _project()
         if project is None:
             raise InputError("no recordings given (and no project here to take them from)")
-        found = sorted(
-            p for p in project.recordings.glob("*") if p.is_file() and not p.name.startswith(".")
-        )
-        recordings = tuple(p for p in found if not p.name.endswith(".source.json"))
+        recordings = tuple(project_recordings(project))
         if not recordings:
             raise InputError(
                 f"{project.recordings}: no recordings yet (`clipkit fetch URL|FILE` brings them in)"
             )
 
-    options = TranscribeOptions(
-        engine=engine,
-        model=model,
-        language=None if language.lower() == "auto" else language.lower(),
-        formats=parse_formats(formats),
-        vad=vad,
-        beam_size=beam_size,
-        profile=load_profile(profile),
-        force=force,
-        jobs=jobs,
-        threads=threads,
-        audio_track=audio_track - 1 if audio_track else None,
-    )
+    options = TranscribeOptions.from_settings(click.get_current_context().params)
     started = time.monotonic()
     results = transcribe_files(
         list(recordings),
@@ -425,7 +428,7 @@ PROFILE_OPTION = click.option(
 )
 LABELS_OPTION = click.option(
     "--speaker-labels",
-    type=click.Choice(["none", "prefix", "dash"]),
+    type=click.Choice(SPEAKER_LABELS),
     default="none",
     show_default=True,
     help="Mark speaker changes: `NAME: ` prefixes or `- ` dashes.",
@@ -740,10 +743,10 @@ def cut(
     import shlex
 
     from .burn import load_style
-    from .cut import CutOptions, cut_all, dry_run_commands, prepare
-    from .errors import InputError
+    from .cut import DRY_RUN_STATES, CutOptions, cut_all, dry_run_commands, prepare, state_of
+    from .errors import InputError, PlanError
     from .ffmpeg import ffmpeg_argv, find_ffmpeg
-    from .plan import PlanError, PlanRow, read_plan
+    from .plan import PlanRow, read_plan
     from .timecode import format_clock
 
     project = _project()
@@ -782,10 +785,13 @@ def cut(
                 f'{ex.row.where}: {ex.slug}: {ex.source.name} {format_clock(ex.start_ms)} -> {format_clock(ex.end_ms)} ({ex.duration_ms / 1000:.3f} s) "{ex.title}"'
             )
             click.echo(f"  subtitles: {ex.subs or 'none'}")
+            state = "stale" if force else state_of(ex, options)
+            click.echo(f"  state: {DRY_RUN_STATES[state]}")
             for w in ex.warnings:
                 click.echo(f"  warning: {w}")
-            for args in dry_run_commands(ex, options):
-                click.echo("  " + shlex.join(ffmpeg_argv(binary, args, progress=False)))
+            if state == "stale":  # what cut runs for it; nothing for the others
+                for args in dry_run_commands(ex, options):
+                    click.echo("  " + shlex.join(ffmpeg_argv(binary, args, progress=False)))
         if prepared.problems:
             raise PlanError(prepared.problems)
         return
@@ -821,7 +827,7 @@ def cut(
 )
 @click.option(
     "--privacy",
-    type=click.Choice(["private", "unlisted", "public"]),
+    type=click.Choice(PRIVACY),
     default="private",
     show_default=True,
 )
@@ -893,7 +899,14 @@ def publish(
         collect,
         plan_calls,
     )
-    from .youtube import api_root, build_client, fresh_credentials, parse_size, youtube_config
+    from .youtube import (
+        YouTubeChannel,
+        api_root,
+        build_client,
+        fresh_credentials,
+        parse_size,
+        youtube_config,
+    )
 
     costs, settings = youtube_config()
     if chunk_size:
@@ -940,9 +953,9 @@ def publish(
             click.echo(f"Note: {UNVERIFIED_NOTE}.")
         return
     creds = fresh_credentials()
-    client = build_client(creds, api_root(), settings.timeout_seconds)
+    channel = YouTubeChannel(build_client(creds, api_root(), settings.timeout_seconds))
     printer = ProgressPrinter(quiet, verb="uploading", in_bytes=True, skipped="already published")
-    publisher = Publisher(client, state, options, printer)
+    publisher = Publisher(channel, state, options, printer)
     try:
         outcomes = publisher.run(items)
     finally:
@@ -1010,18 +1023,9 @@ def auth_login(client_secrets: Path | None, open_browser: bool, browser_name: st
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def auth_status(as_json: bool) -> None:
     """Show the saved login: scopes, expiry, the channel. Never prints secrets."""
-    from .youtube import api_root, build_client, fresh_credentials, token_status
+    from .youtube import login_status
 
-    status = token_status()
-    if status["logged_in"]:
-        try:
-            client = build_client(fresh_credentials(), api_root(), 30)
-            channels = client.channels().list(part="snippet", mine=True).execute().get("items", [])
-            status["channel"] = channels[0]["snippet"]["title"] if channels else None
-        except ClipkitError as exc:
-            status["channel_error"] = str(exc)
-        except Exception as exc:  # an offline status is still worth showing
-            status["channel_error"] = f"{type(exc).__name__}: could not reach YouTube"
+    status = login_status()
     if as_json:
         click.echo(json.dumps(status, indent=2))
         return
@@ -1186,6 +1190,7 @@ def find(
     """Search every transcript of a project for a phrase (or --regex); exit 1 when nothing matches."""
     from .archive import load_transcripts, recording_paths
     from .find import plan_rows, search
+    from .plan import append_plan_rows
     from .timecode import format_clock
 
     project = _project_arg(directory)
@@ -1206,21 +1211,10 @@ def find(
         click.echo(f"No matches for {query!r} in {len(transcripts)} transcript(s).", err=True)
         raise SystemExit(1)
     if to_plan:
-        sources = recording_paths(project, transcripts)
-        rows = plan_rows(hits, sources)
-        plan = project.plan
-        existing = (
-            plan.read_text(encoding="utf-8")
-            if plan.is_file()
-            else "source,start,end,title,description,tags\n"
+        added = append_plan_rows(
+            project.plan, plan_rows(hits, recording_paths(project, transcripts))
         )
-        new = [r for r in rows.splitlines(keepends=True) if r not in existing]
-        if not existing.endswith("\n"):
-            existing += "\n"
-        from .fsutil import atomic_write_text
-
-        atomic_write_text(plan, existing + "".join(new))
-        click.echo(f"Added {len(new)} row(s) to {plan}", err=True)
+        click.echo(f"Added {added} row(s) to {project.plan}", err=True)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__
 from .burn import BurnStyle, ass_document, load_style
-from .errors import ClipkitError, InputError
+from .errors import ClipkitError, InputError, PlanError
 from .ffmpeg import (
     SILENT_TRACK_DB,
     FFmpegBinary,
@@ -35,7 +35,7 @@ from .ffmpeg import (
 )
 from .formats import read_cues, read_transcript, render
 from .fsutil import atomic_path, atomic_write_text, item_lock, remove_stale_parts, temp_dir
-from .plan import PlanError, PlanRow, slugify
+from .plan import PlanRow, slugify
 from .profiles import load_profile
 from .progress import Event, EventCallback
 from .resources import fonts_dir
@@ -691,6 +691,13 @@ def state_of(extract: Extract, options: CutOptions) -> str:
         return "stale"
     fresh = make_sidecar(extract, options, existing)
     return "done" if fresh == existing else "metadata"
+
+
+DRY_RUN_STATES = {
+    "done": "up to date (cut skips it; --force makes it again)",
+    "metadata": "metadata changed: cut rewrites the sidecar, no encode",
+    "stale": "to make",
+}
 
 
 def is_done(extract: Extract, options: CutOptions) -> bool:

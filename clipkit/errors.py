@@ -45,3 +45,27 @@ class SubtitleError(InputError):
 
 class ConfigError(InputError):
     """A profile, style or config file is malformed or unknown."""
+
+
+class PlanError(BatchError, InputError):
+    """One or more problems in a plan, each naming its file and row."""
+
+
+class AuthError(ClipkitError):
+    """Not logged in, or the publishing platform refused the saved login."""
+
+
+class QuotaError(ClipkitError):
+    """The platform's daily quota (or upload limit) is used up."""
+
+
+class PlatformError(ClipkitError):
+    """The publishing platform refused a request for a reason retrying will not fix."""
+
+
+class YouTubeError(PlatformError):
+    """YouTube refused a request for a reason retrying will not fix."""
+
+
+class BudgetReached(ClipkitError):
+    """Publishing stopped before a call that would exceed the quota budget."""

@@ -726,49 +726,6 @@ def _track_level(path: str, track: int) -> float:
 
 
 # --- loudness ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Loudness:
-    integrated: float  # LUFS
-    true_peak: float  # dBTP
-    lra: float  # LU
-    threshold: float
-    offset: float
-
-
-def measure_loudness(
-    path: str | os.PathLike[str],
-    start_ms: int = 0,
-    duration_ms: int | None = None,
-    target: tuple[float, float, float] = (-14.0, -1.5, 11.0),
-    pre_filter: str | None = None,
-    track: int = 0,
-) -> Loudness | None:
-    """EBU R128 loudness of an audio range (loudnorm's analysis pass, audio only: cheap),
-    optionally after `pre_filter`. None when the range is silent (loudness -inf).
-    """
-    i, tp, lra = target
-    args = ["-ss", f"{start_ms / 1000:.3f}"]
-    if duration_ms is not None:
-        args += ["-t", f"{duration_ms / 1000:.3f}"]
-    args += ["-i", input_path(path), "-vn", "-sn", "-dn", "-map", f"0:a:{track}",
-             "-af", (f"{pre_filter}," if pre_filter else "") + f"loudnorm=I={i}:TP={tp}:LRA={lra}:print_format=json",
-             "-f", "null", "-"]  # fmt: skip
-    stderr = run_ffmpeg(args)
-    start = stderr.rfind("{")
-    end = stderr.rfind("}")
-    try:
-        data = json.loads(stderr[start : end + 1])
-        values = [
-            float(data[k])
-            for k in ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
-        ]
-    except (ValueError, KeyError) as exc:
-        raise FFmpegError(f"could not read loudness analysis of {path}") from exc
-    if not all(map(_finite, values)) or values[0] < -70:
-        return None
-    return Loudness(*values)
-
-
 _EBUR128_I = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf|nan) LUFS")
 
 
@@ -813,6 +770,12 @@ def integrated_loudness(
 
 def _finite(x: float) -> bool:
     return x == x and abs(x) != float("inf")
+
+
+def grab_frame(video: str | os.PathLike[str], seconds: float, jpg: str | os.PathLike[str]) -> None:
+    """The frame shown at `seconds` as a JPEG at most 1280 pixels wide (thumbnails, posters)."""
+    run_ffmpeg(["-y", "-loglevel", "error", "-ss", f"{seconds:.3f}", "-i", input_path(video),
+                "-frames:v", "1", "-q:v", "2", "-vf", "scale='min(1280,iw)':-2", str(jpg)])  # fmt: skip
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

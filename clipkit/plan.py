@@ -14,15 +14,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BatchError, InputError
+from .errors import InputError, PlanError
 
 REQUIRED = ("source", "start", "end")
 OPTIONAL = ("title", "description", "tags", "slug", "subs", "style", "pad")
 COLUMNS = REQUIRED + OPTIONAL
-
-
-class PlanError(BatchError, InputError):
-    """One or more problems in a plan, each naming its file and row."""
 
 
 @dataclass(frozen=True)
@@ -147,3 +143,17 @@ def slugify(text: str, max_length: int = 80) -> str:
     normal = re.sub(r"[^\w]+", "-", normal, flags=re.UNICODE)
     normal = re.sub(r"-{2,}", "-", normal).strip("-._ ")
     return normal[:max_length].rstrip("-") or "extract"
+
+
+def append_plan_rows(plan: Path, rows: str) -> int:
+    """Append CSV rows (no header) to a plan, skipping rows it already has; returns how many
+    were added. A missing plan is created with the header."""
+    from .fsutil import atomic_write_text
+
+    header = ",".join(COLUMNS[:6]) + "\n"
+    existing = plan.read_text(encoding="utf-8") if plan.is_file() else header
+    new = [r for r in rows.splitlines(keepends=True) if r not in existing]
+    if not existing.endswith("\n"):
+        existing += "\n"
+    atomic_write_text(plan, existing + "".join(new))
+    return len(new)

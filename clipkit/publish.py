@@ -17,28 +17,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from .errors import ClipkitError, InputError
-from .ffmpeg import sha256_file
-from .fsutil import atomic_write_text
-from .plan import PlanError
+from .errors import BudgetReached, ClipkitError, InputError, PlanError
+from .ffmpeg import grab_frame, probe, sha256_file
+from .fsutil import atomic_write_text, temp_dir
 from .progress import Event, EventCallback
 from .sidecar import ExtractSidecar, NotASidecar, read_sidecar
-from .youtube import (
-    AuthError,
-    QuotaError,
-    UploadSettings,
-    YouTubeError,
-    classify,
-    error_message,
-    error_reason,
-    quota_reset,
-)
+from .youtube import UploadSettings
 
 STATE_NAME = ".clipkit-publish.json"
 STATE_SAVE_INTERVAL = 1.0  # seconds between saves of an upload's confirmed byte count
-PRIVACY = ("private", "unlisted", "public")
 TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX = 500
@@ -46,10 +35,6 @@ UNVERIFIED_NOTE = (
     "YouTube locks videos uploaded through unverified API projects to private until the "
     "project passes Google's API audit; the videos can be made public after that"
 )
-
-
-class BudgetReached(ClipkitError):
-    """Publishing stopped before a call that would exceed the quota budget."""
 
 
 @dataclass(frozen=True)
@@ -305,25 +290,39 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def _media_class() -> Any:  # built lazily: googleapiclient is an optional extra
-    from googleapiclient.http import MediaFileUpload
+class Platform(Protocol):
+    """What the publisher needs of a video platform (youtube.py's YouTubeChannel is one; a
+    PeerTube or Vimeo channel would be another). Methods return calls the publisher runs."""
 
-    class BytesFileUpload(MediaFileUpload):  # type: ignore[misc]
-        """Hands each chunk to the transport as bytes: after a dropped connection httplib2
-        silently resends a request once, and a stream-backed chunk cannot be rewound (the resend
-        went out empty and hung until the socket timeout)."""
+    name: str
 
-        def has_stream(self) -> bool:
-            return False
-
-    return BytesFileUpload
+    def video_url(self, video_id: str) -> str: ...
+    def classify(self, exc: BaseException) -> str: ...  # retry, quota, auth or fatal
+    def translate(self, exc: BaseException, what: str) -> ClipkitError: ...
+    def session_gone(self, exc: BaseException) -> bool: ...
+    def quota_reset(self) -> str: ...
+    def list_playlists(self, token: str | None) -> Callable[[], Any]: ...
+    def create_playlist(self, title: str, privacy: str) -> Callable[[], str]: ...
+    def list_playlist_items(self, playlist_id: str, token: str | None) -> Callable[[], Any]: ...
+    def add_to_playlist(
+        self, playlist_id: str, video_id: str, position: int | None
+    ) -> Callable[[], str]: ...
+    def remove_from_playlist(self, item_id: str) -> Callable[[], Any]: ...
+    def upload(self, video: Path, **meta: Any) -> Any: ...
+    def delete_video(self, video_id: str) -> Callable[[], Any]: ...
+    def set_thumbnail(self, video_id: str, jpg: Path) -> Callable[[], Any]: ...
+    def list_captions(self, video_id: str) -> Callable[[], list[tuple[str, str]]]: ...
+    def add_captions(self, video_id: str, language: str, srt: Path) -> Callable[[], str]: ...
 
 
 class Publisher:
+    """The platform-neutral publishing loop: collect, state, quota budget, retries, resume,
+    report. Every platform call goes through `execute`, charged once and retried."""
+
     def __init__(
-        self, client: Any, state: PublishState, options: PublishOptions, emit: EventCallback
+        self, channel: Platform, state: PublishState, options: PublishOptions, emit: EventCallback
     ) -> None:
-        self.client = client
+        self.channel = channel
         self.state = state
         self.options = options
         self.emit = emit
@@ -340,7 +339,8 @@ class Publisher:
         if budget is not None and self.used + cost > budget:
             raise BudgetReached(
                 f"stopped before {call} ({cost} units): it would exceed the quota budget of "
-                f"{budget} units ({self.used} used); run again after the quota resets at {quota_reset()}"
+                f"{budget} units ({self.used} used); run again after the quota resets at "
+                f"{self.channel.quota_reset()}"
             )
         self.used += cost
         self.calls.append(call)
@@ -351,27 +351,18 @@ class Publisher:
             0, min(s.retry_max_seconds, s.retry_base_seconds * 2**attempt)
         )  # full jitter
 
-    def fail(self, exc: BaseException, what: str) -> ClipkitError:
-        kind = classify(exc)
-        if kind == "quota":
-            reason = error_reason(exc)
-            limit = "upload limit" if reason == "uploadLimitExceeded" else "daily API quota"
-            return QuotaError(
-                f"YouTube's {limit} is used up ({what}); it resets at {quota_reset()}"
-            )
-        if kind == "auth":
-            return AuthError(f"YouTube refused the saved login ({what}): run `clipkit auth login`")
-        return YouTubeError(f"{what} failed: {error_message(exc)}")
-
-    def execute(self, request: Any, call: str, what: str) -> Any:
-        """One API call, charged once, retried on transient errors."""
+    def execute(self, request: Callable[[], Any], call: str, what: str) -> Any:
+        """One platform call, charged once, retried on transient errors."""
         self.spend(call)
         for attempt in range(self.options.settings.retries + 1):
             try:
-                return request.execute()
+                return request()
             except Exception as exc:
-                if classify(exc) != "retry" or attempt == self.options.settings.retries:
-                    raise self.fail(exc, what) from exc
+                if (
+                    self.channel.classify(exc) != "retry"
+                    or attempt == self.options.settings.retries
+                ):
+                    raise self.channel.translate(exc, what) from exc
                 self.warn(
                     f"{what}: {type(exc).__name__}; retrying ({attempt + 1}/{self.options.settings.retries})"
                 )
@@ -381,32 +372,34 @@ class Publisher:
     def warn(self, message: str) -> None:
         self.emit(Event("warning", "", 0, 0, message=message))
 
+    def _items(
+        self, request_for: Callable[[str | None], Callable[[], Any]], call: str, what: str
+    ) -> Iterator[Any]:
+        """Every item of a paged list call, one page (and one quota charge) at a time."""
+        token = None
+        while True:
+            items, token = self.execute(request_for(token), call, what)
+            yield from items
+            if not token:
+                return
+
     # the playlist
 
     def playlist_id(self) -> str:
         known = self.state.playlist_id(self.options.playlist)
         if known:
             return str(known)
-        listing = self.client.playlists().list
-        for pl in self._items(
-            lambda token: listing(part="snippet", mine=True, maxResults=50, pageToken=token),
-            "playlists.list",
-            "listing your playlists",
+        for pid, title in self._items(
+            self.channel.list_playlists, "playlists.list", "listing your playlists"
         ):
-            if pl.get("snippet", {}).get("title") == self.options.playlist:
-                return self._remember_playlist(pl["id"])
+            if title == self.options.playlist:
+                return self._remember_playlist(pid)
         created = self.execute(
-            self.client.playlists().insert(
-                part="snippet,status",
-                body={
-                    "snippet": {"title": self.options.playlist},
-                    "status": {"privacyStatus": self.options.privacy},
-                },
-            ),
+            self.channel.create_playlist(self.options.playlist, self.options.privacy),
             "playlists.insert",
             f"creating playlist {self.options.playlist!r}",
         )
-        return self._remember_playlist(created["id"])
+        return self._remember_playlist(created)
 
     def _remember_playlist(self, pid: str) -> str:
         self.state.set_playlist_id(self.options.playlist, pid)
@@ -415,56 +408,44 @@ class Publisher:
 
     # the upload
 
-    def upload(self, item: Item, index: int, total: int) -> dict[str, Any]:
+    def upload(self, item: Item, index: int, total: int) -> tuple[str, str]:
+        """(video id, privacy) of the uploaded extract, resuming an earlier session."""
         entry = self.state.entry(item.sha256)
         entry.update({"slug": item.slug, "file": item.video.name, "size": item.size})
-        body = {
-            "snippet": {
-                "title": item.title,
-                "description": item.description,
-                "tags": list(item.tags),
-                "categoryId": self.options.category,
-                "defaultLanguage": item.language,
-                "defaultAudioLanguage": item.language,
-            },
-            "status": {"privacyStatus": self.options.privacy, "selfDeclaredMadeForKids": False},
-        }
-        media = _media_class()(
-            str(item.video),
-            mimetype="video/mp4",
-            chunksize=self.options.settings.chunk_size,
-            resumable=True,
+        upload = self.channel.upload(
+            item.video,
+            title=item.title,
+            description=item.description,
+            tags=item.tags,
+            language=item.language,
+            privacy=self.options.privacy,
+            category=self.options.category,
+            chunk_size=self.options.settings.chunk_size,
+            session_uri=entry.get("session_uri"),
         )
-        request = self.client.videos().insert(
-            part="snippet,status", body=body, media_body=media, notifySubscribers=False
-        )
-        if entry.get("session_uri"):
-            # a session from an earlier run: first ask the server how much it holds ("bytes */N")
-            request.resumable_uri = entry["session_uri"]
-            request._in_error_state = True
-        else:
+        if not entry.get("session_uri"):
             self.spend("videos.insert")
         attempt = 0
-        self.emit(
-            Event(
-                "start",
-                item.slug,
-                index,
-                total,
-                done_ms=entry.get("bytes_confirmed", 0),
-                duration_ms=item.size,
-            )
-        )
+        self.emit(Event("start", item.slug, index, total,
+                        done_ms=entry.get("bytes_confirmed", 0), duration_ms=item.size))  # fmt: skip
         while True:
             try:
-                status, response = request.next_chunk()
+                result = upload.next_chunk()
             except Exception as exc:
-                self._record_session(entry, request)
-                if self._session_gone(exc, request, entry):
+                self._record_session(entry, upload)
+                if entry.get("session_uri") and self.channel.session_gone(exc):
+                    self.warn("the earlier upload session has expired; starting the upload again")
+                    upload.restart()
+                    entry.pop("session_uri", None)
+                    entry["bytes_confirmed"] = 0
+                    self.state.save()
                     self.spend("videos.insert")
                     continue
-                if classify(exc) != "retry" or attempt >= self.options.settings.retries:
-                    raise self.fail(exc, f"uploading {item.video.name}") from exc
+                if (
+                    self.channel.classify(exc) != "retry"
+                    or attempt >= self.options.settings.retries
+                ):
+                    raise self.channel.translate(exc, f"uploading {item.video.name}") from exc
                 attempt += 1
                 self.warn(
                     f"{item.video.name}: {type(exc).__name__} during upload; resuming ({attempt}/{self.options.settings.retries})"
@@ -472,50 +453,32 @@ class Publisher:
                 self.sleep(self.backoff(attempt - 1))
                 continue
             attempt = 0
-            self._record_session(entry, request)
-            done = item.size if response is not None else request.resumable_progress
+            self._record_session(entry, upload)
+            done = item.size if result is not None else upload.progress
             self.emit(
                 Event("progress", item.slug, index, total, done_ms=done, duration_ms=item.size)
             )
-            if response is not None:
-                entry.update(
-                    {
-                        "video_id": response["id"],
-                        "privacy": response.get("status", {}).get("privacyStatus"),
-                    }
-                )
+            if result is not None:
+                video_id, privacy = result
+                entry.update({"video_id": video_id, "privacy": privacy})
                 entry.pop("session_uri", None)
                 self.state.set_slug(item.slug, item.sha256)
                 self.state.save()
-                return dict(response)
+                return video_id, privacy
 
-    def _record_session(self, entry: dict[str, Any], request: Any) -> None:
+    def _record_session(self, entry: dict[str, Any], upload: Any) -> None:
         """The session URI is saved at once (it is what a later run resumes); the byte count
         only for people and progress, at most once a second, since a resuming run asks the
         server for its offset anyway."""
-        if not request.resumable_uri:
+        if not upload.session_uri:
             return
-        new_session = entry.get("session_uri") != request.resumable_uri
-        entry["session_uri"] = request.resumable_uri
-        entry["bytes_confirmed"] = request.resumable_progress
+        new_session = entry.get("session_uri") != upload.session_uri
+        entry["session_uri"] = upload.session_uri
+        entry["bytes_confirmed"] = upload.progress
         now = time.monotonic()
         if new_session or now - self._last_save >= STATE_SAVE_INTERVAL:
             self.state.save()
             self._last_save = now
-
-    def _session_gone(self, exc: BaseException, request: Any, entry: dict[str, Any]) -> bool:
-        """An upload session the server no longer knows (expired): start a new one."""
-        status = getattr(getattr(exc, "resp", None), "status", None)
-        if entry.get("session_uri") and status in (404, 410):
-            self.warn("the earlier upload session has expired; starting the upload again")
-            request.resumable_uri = None
-            request.resumable_progress = 0
-            request._in_error_state = False
-            entry.pop("session_uri", None)
-            entry["bytes_confirmed"] = 0
-            self.state.save()
-            return True
-        return False
 
     # playlist items and captions
 
@@ -534,74 +497,47 @@ class Publisher:
                 return found
         record["pending"] = True
         self.state.save()
-        snippet: dict[str, Any] = {
-            "playlistId": playlist_id,
-            "resourceId": {"kind": "youtube#video", "videoId": video_id},
-        }
-        if position is not None:
-            snippet["position"] = position
-        result = self.execute(
-            self.client.playlistItems().insert(part="snippet", body={"snippet": snippet}),
+        item_id = self.execute(
+            self.channel.add_to_playlist(playlist_id, video_id, position),
             "playlistItems.insert",
             f"adding {item.video.name} to the playlist",
         )
-        record.update({"item_id": result["id"], "pending": False})
+        record.update({"item_id": item_id, "pending": False})
         self.state.save()
-        return str(result["id"])
+        return str(item_id)
 
     def _find_playlist_item(self, playlist_id: str, video_id: str) -> str | None:
-        listing = self.client.playlistItems().list
-        for it in self._items(
-            lambda token: listing(
-                part="snippet", playlistId=playlist_id, maxResults=50, pageToken=token
-            ),
+        for item_id, vid in self._items(
+            lambda token: self.channel.list_playlist_items(playlist_id, token),
             "playlistItems.list",
             "checking the playlist",
         ):
-            if it.get("snippet", {}).get("resourceId", {}).get("videoId") == video_id:
-                return str(it["id"])
+            if vid == video_id:
+                return str(item_id)
         return None
-
-    def _items(
-        self, request_for: Callable[[str | None], Any], call: str, what: str
-    ) -> Iterator[dict[str, Any]]:
-        """Every item of a paged list call, one page (and one quota charge) at a time."""
-        token = None
-        while True:
-            page = self.execute(request_for(token), call, what)
-            yield from page.get("items", [])
-            token = page.get("nextPageToken")
-            if not token:
-                return
 
     def set_thumbnail(self, item: Item, video_id: str, seconds: float) -> None:
         """A custom thumbnail from the frame at `seconds` (YouTube allows them only on verified
-        channels: a refusal is reported, and the video keeps YouTube's own)."""
-        import tempfile
-
-        from googleapiclient.http import MediaFileUpload
-
-        from .ffmpeg import input_path, probe, run_ffmpeg
-
+        channels: a refusal is reported, and the video keeps the platform's own)."""
         entry = self.state.entry(item.sha256)
         if entry.get("thumbnail"):
             return
         duration = probe(item.video).duration_ms / 1000
         at = seconds if seconds < duration else duration / 2
-        with tempfile.TemporaryDirectory(prefix="clipkit-") as tmp:
+        with temp_dir() as tmp:
             jpg = Path(tmp) / "thumbnail.jpg"
-            run_ffmpeg(["-y", "-loglevel", "error", "-ss", f"{at:.3f}", "-i", input_path(item.video),
-                        "-frames:v", "1", "-q:v", "2", "-vf", "scale='min(1280,iw)':-2", str(jpg)])  # fmt: skip
+            grab_frame(item.video, at, jpg)
             try:
                 self.execute(
-                    self.client.thumbnails().set(
-                        videoId=video_id,
-                        media_body=MediaFileUpload(str(jpg), mimetype="image/jpeg"),
-                    ),
+                    self.channel.set_thumbnail(video_id, jpg),
                     "thumbnails.set",
                     f"setting the thumbnail of {item.video.name}",
                 )
-            except YouTubeError as exc:
+            except ClipkitError as exc:
+                if isinstance(exc, BudgetReached) or self.channel.classify(
+                    exc.__cause__ or exc
+                ) in ("quota", "auth"):
+                    raise
                 self.warn(
                     f"{item.video.name}: no custom thumbnail ({exc}); custom thumbnails need a verified channel"
                 )
@@ -612,52 +548,35 @@ class Publisher:
     def add_caption(self, item: Item, video_id: str) -> str | None:
         if item.srt is None:
             return None
-        from googleapiclient.http import MediaFileUpload
-
         record = self.state.entry(item.sha256).setdefault("caption", {})
         if record.get("id"):
             return str(record["id"])
         if record.get("pending"):
             listing = self.execute(
-                self.client.captions().list(part="snippet", videoId=video_id),
-                "captions.list",
-                "checking captions",
+                self.channel.list_captions(video_id), "captions.list", "checking captions"
             )
-            for cap in listing.get("items", []):
-                if cap.get("snippet", {}).get("language") == item.language:
-                    record.update({"id": cap["id"], "pending": False})
+            for cap_id, language in listing:
+                if language == item.language:
+                    record.update({"id": cap_id, "pending": False})
                     self.state.save()
-                    return str(cap["id"])
+                    return str(cap_id)
         record.update({"pending": True, "language": item.language})
         self.state.save()
-        result = self.execute(
-            self.client.captions().insert(
-                part="snippet",
-                body={
-                    "snippet": {
-                        "videoId": video_id,
-                        "language": item.language,
-                        "name": "",
-                        "isDraft": False,
-                    }
-                },
-                media_body=MediaFileUpload(
-                    str(item.srt), mimetype="application/octet-stream", resumable=False
-                ),
-            ),
+        cap_id = self.execute(
+            self.channel.add_captions(video_id, item.language, item.srt),
             "captions.insert",
             f"adding captions to {item.video.name}",
         )
-        record.update({"id": result["id"], "pending": False})
+        record.update({"id": cap_id, "pending": False})
         self.state.save()
-        return str(result["id"])
+        return str(cap_id)
 
     def remove_old(self, old_sha: str, playlist_id: str) -> None:
-        old = self.state.known(old_sha)
+        old = self.state.entry(old_sha)
         record = old.get("playlists", {}).get(playlist_id, {})
         if record.get("item_id"):
             self.execute(
-                self.client.playlistItems().delete(id=record["item_id"]),
+                self.channel.remove_from_playlist(record["item_id"]),
                 "playlistItems.delete",
                 "removing the old version",
             )
@@ -665,7 +584,7 @@ class Publisher:
             self.state.save()
         if old.get("video_id"):
             self.execute(
-                self.client.videos().delete(id=old["video_id"]),
+                self.channel.delete_video(old["video_id"]),
                 "videos.delete",
                 "deleting the old version",
             )
@@ -704,8 +623,7 @@ class Publisher:
                 entry = self.state.entry(item.sha256)
                 fresh = not entry.get("video_id")
                 if fresh:
-                    video = self.upload(item, index, total)
-                    privacy = video.get("status", {}).get("privacyStatus")
+                    _, privacy = self.upload(item, index, total)
                     if self.options.privacy != "private" and privacy == "private":
                         outcome.notes.append(UNVERIFIED_NOTE)
                         self.warn(
@@ -733,7 +651,7 @@ class Publisher:
                         total,
                         done_ms=item.size,
                         duration_ms=item.size,
-                        outputs=(f"https://youtu.be/{video_id}",),
+                        outputs=(self.channel.video_url(video_id),),
                     )
                 )
         except BudgetReached:

@@ -7,11 +7,10 @@ from typing import Any
 
 from .cut import CutOptions, prepare_row, state_of
 from .errors import ClipkitError
-from .formats import TRANSCRIPT_OUTPUTS
-from .fsutil import is_up_to_date
 from .plan import read_plan
-from .project import STATE_DIR, Project, project_recordings
+from .project import STATE_DIR, Project, project_recordings, recording_id
 from .publish import STATE_NAME, PublishState
+from .transcribe import TranscribeOptions, is_fresh, output_paths
 
 
 def _failed(project: Project, name: str) -> bool:
@@ -20,13 +19,12 @@ def _failed(project: Project, name: str) -> bool:
 
 def project_status(project: Project) -> dict[str, Any]:
     recordings = []
+    transcribing = TranscribeOptions.from_settings(project.settings.get("transcribe", {}))
     for rec in project_recordings(project):
-        outputs = [project.transcripts / f"{rec.stem}.{fmt}" for fmt in TRANSCRIPT_OUTPUTS]
-        from .plan import slugify
-
-        if _failed(project, f"{slugify(rec.name, 60)}.transcript"):
+        outputs = output_paths(rec, project.transcripts, transcribing.formats)
+        if _failed(project, f"{recording_id(rec)}.transcript"):
             state = "failed"
-        elif is_up_to_date(outputs, [rec]):
+        elif is_fresh(rec, project.transcripts, transcribing):
             state = "done"
         elif any(o.exists() for o in outputs):
             state = "stale"

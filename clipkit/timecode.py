@@ -52,11 +52,6 @@ def _split(ms: int) -> tuple[int, int, int, int]:
     return h, m, s, milli
 
 
-def format_srt_time(ms: int) -> str:
-    h, m, s, milli = _split(ms)
-    return f"{h:02d}:{m:02d}:{s:02d},{milli:03d}"
-
-
 def format_vtt_time(ms: int) -> str:
     h, m, s, milli = _split(ms)
     return f"{h:02d}:{m:02d}:{s:02d}.{milli:03d}"

@@ -7,7 +7,7 @@ import json
 import multiprocessing
 import os
 import queue
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +39,30 @@ class TranscribeOptions:
     jobs: int | None = None  # None: one worker per core, up to the number of files
     threads: int | None = None  # CPU threads per worker; None: cores / workers
     audio_track: int | None = None  # 0-based; None: the track with speech
+
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any]) -> TranscribeOptions:
+        """Options as clipkit.toml's [transcribe] and the command line spell them. `transcribe`
+        and `status` both build theirs here, so they agree on what is up to date."""
+        from .profiles import load_profile
+
+        v = {k: val for k, val in values.items() if val is not None and val != ""}
+        language = str(v.get("language", "auto")).lower()
+        track = v.get("audio_track")
+        defaults = cls()
+        return cls(
+            engine=str(v.get("engine", defaults.engine)),
+            model=str(v.get("model", defaults.model)),
+            language=None if language == "auto" else language,
+            formats=parse_formats(v["formats"]) if "formats" in v else defaults.formats,
+            vad=bool(v.get("vad", defaults.vad)),
+            beam_size=int(v.get("beam_size", defaults.beam_size)),
+            profile=load_profile(v.get("profile")),
+            force=bool(v.get("force", False)),
+            jobs=v.get("jobs"),
+            threads=v.get("threads"),
+            audio_track=int(track) - 1 if track else None,
+        )
 
     def engine_options(self) -> EngineOptions:
         return EngineOptions(
@@ -296,6 +320,15 @@ def _transcribe_locked(  # type: ignore[no-untyped-def]
         words=len(transcript.words),
         warnings=tuple(warnings),
     )
+
+
+def is_fresh(recording: Path, out_dir: Path, options: TranscribeOptions) -> bool:
+    """Whether a recording's transcripts in `out_dir` are up to date for these options."""
+    spec = check_engine(options.engine)
+    model = spec.resolve_model(options.model)
+    name = model.name if isinstance(model, LocalModel) else str(model)
+    outputs = tuple(output_paths(recording, out_dir, options.formats))
+    return _Freshness(recording, outputs, options, name)()
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ import json
 import os
 import socket
 import ssl
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ClipkitError, ConfigError, InputError
+from .errors import AuthError, ClipkitError, ConfigError, InputError, QuotaError, YouTubeError
 from .fsutil import atomic_write_text
 from .resources import clipkit_home, configs_dir
 
@@ -27,18 +28,6 @@ SCOPES = [
 RETRYABLE_STATUS = (500, 502, 503, 504, 429)
 QUOTA_REASONS = ("quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded")
 LOGIN_HINT = "run `clipkit auth login`"
-
-
-class AuthError(ClipkitError):
-    """Not logged in, or YouTube refused the saved login."""
-
-
-class QuotaError(ClipkitError):
-    """The API project's daily quota (or upload limit) is used up."""
-
-
-class YouTubeError(ClipkitError):
-    """YouTube refused a request for a reason retrying will not fix."""
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -229,6 +218,21 @@ def token_status() -> dict[str, Any]:
     }
 
 
+def login_status() -> dict[str, Any]:
+    """token_status() and, when logged in, the channel the login publishes to."""
+    status = token_status()
+    if status["logged_in"]:
+        try:
+            client = build_client(fresh_credentials(), api_root(), 30)
+            channels = client.channels().list(part="snippet", mine=True).execute().get("items", [])
+            status["channel"] = channels[0]["snippet"]["title"] if channels else None
+        except ClipkitError as exc:
+            status["channel_error"] = str(exc)
+        except Exception as exc:  # an offline status is still worth showing
+            status["channel_error"] = f"{type(exc).__name__}: could not reach YouTube"
+    return status
+
+
 # --- the client ----------------------------------------------------------------------------
 
 
@@ -313,3 +317,216 @@ def quota_reset(now: dt.datetime | None = None) -> str:
     hours, rest = divmod(int(left.total_seconds()), 3600)
     at = midnight.astimezone(dt.UTC).strftime("%H:%M UTC")
     return f"midnight Pacific time ({at}, in {hours} h {rest // 60:02d} min)"
+
+
+# --- the publishing platform ---------------------------------------------------------------
+
+Call = Callable[[], Any]  # one API request, run (charged, retried) by the publisher
+
+
+def _media_upload_class() -> Any:  # built lazily: googleapiclient is an optional extra
+    from googleapiclient.http import MediaFileUpload
+
+    class BytesFileUpload(MediaFileUpload):  # type: ignore[misc]
+        """Hands each chunk to the transport as bytes: after a dropped connection httplib2
+        silently resends a request once, and a stream-backed chunk cannot be rewound (the resend
+        went out empty and hung until the socket timeout)."""
+
+        def has_stream(self) -> bool:
+            return False
+
+    return BytesFileUpload
+
+
+class YouTubeUpload:
+    """One resumable upload: `next_chunk()` until it returns the video; `session_uri` is what a
+    later run resumes from (asking the server how much it holds first)."""
+
+    def __init__(self, request: Any, session_uri: str | None) -> None:
+        self.request = request
+        if session_uri:
+            request.resumable_uri = session_uri
+            request._in_error_state = True  # the client then asks "bytes */N" before sending
+
+    @property
+    def session_uri(self) -> str | None:
+        return self.request.resumable_uri or None
+
+    @property
+    def progress(self) -> int:
+        return int(self.request.resumable_progress or 0)
+
+    def next_chunk(self) -> tuple[str, str] | None:
+        """Send one chunk; (video id, privacy) once the server has the whole file."""
+        _, response = self.request.next_chunk()
+        if response is None:
+            return None
+        return str(response["id"]), str(response.get("status", {}).get("privacyStatus", ""))
+
+    def restart(self) -> None:
+        """Forget an expired session: the next chunk opens a new one."""
+        self.request.resumable_uri = None
+        self.request.resumable_progress = 0
+        self.request._in_error_state = False
+
+
+class YouTubeChannel:
+    """YouTube Data API v3 as a publishing platform. Each method returns the request as a call
+    for the platform-neutral publisher (publish.py), which charges the quota, retries transient
+    errors and keeps the state file; this class knows only YouTube's API and its errors."""
+
+    name = "YouTube"
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @staticmethod
+    def video_url(video_id: str) -> str:
+        return f"https://youtu.be/{video_id}"
+
+    # errors
+
+    @staticmethod
+    def classify(exc: BaseException) -> str:
+        return classify(exc)
+
+    @staticmethod
+    def translate(exc: BaseException, what: str) -> ClipkitError:
+        kind = classify(exc)
+        if kind == "quota":
+            limit = (
+                "upload limit" if error_reason(exc) == "uploadLimitExceeded" else "daily API quota"
+            )
+            return QuotaError(
+                f"YouTube's {limit} is used up ({what}); it resets at {quota_reset()}"
+            )
+        if kind == "auth":
+            return AuthError(f"YouTube refused the saved login ({what}): run `clipkit auth login`")
+        return YouTubeError(f"{what} failed: {error_message(exc)}")
+
+    @staticmethod
+    def session_gone(exc: BaseException) -> bool:
+        """The server no longer knows an upload session (expired)."""
+        return getattr(getattr(exc, "resp", None), "status", None) in (404, 410)
+
+    @staticmethod
+    def quota_reset() -> str:
+        return quota_reset()
+
+    # playlists
+
+    def list_playlists(self, token: str | None) -> Call:
+        """A page of your playlists: ([(id, title)], next page token)."""
+        request = self.client.playlists().list(
+            part="snippet", mine=True, maxResults=50, pageToken=token
+        )
+        return lambda: _page(
+            request.execute(), lambda p: (p["id"], p.get("snippet", {}).get("title"))
+        )
+
+    def create_playlist(self, title: str, privacy: str) -> Call:
+        request = self.client.playlists().insert(
+            part="snippet,status",
+            body={"snippet": {"title": title}, "status": {"privacyStatus": privacy}},
+        )
+        return lambda: str(request.execute()["id"])
+
+    def list_playlist_items(self, playlist_id: str, token: str | None) -> Call:
+        """A page of a playlist: ([(item id, video id)], next page token)."""
+        request = self.client.playlistItems().list(
+            part="snippet", playlistId=playlist_id, maxResults=50, pageToken=token
+        )
+        return lambda: _page(
+            request.execute(),
+            lambda it: (it["id"], it.get("snippet", {}).get("resourceId", {}).get("videoId")),
+        )
+
+    def add_to_playlist(self, playlist_id: str, video_id: str, position: int | None) -> Call:
+        snippet: dict[str, Any] = {
+            "playlistId": playlist_id,
+            "resourceId": {"kind": "youtube#video", "videoId": video_id},
+        }
+        if position is not None:
+            snippet["position"] = position
+        request = self.client.playlistItems().insert(part="snippet", body={"snippet": snippet})
+        return lambda: str(request.execute()["id"])
+
+    def remove_from_playlist(self, item_id: str) -> Call:
+        request = self.client.playlistItems().delete(id=item_id)
+        return lambda: request.execute()
+
+    # videos
+
+    def upload(
+        self,
+        video: Path,
+        *,
+        title: str,
+        description: str,
+        tags: Sequence[str],
+        language: str,
+        privacy: str,
+        category: str,
+        chunk_size: int,
+        session_uri: str | None,
+    ) -> YouTubeUpload:
+        body = {
+            "snippet": {
+                "title": title,
+                "description": description,
+                "tags": list(tags),
+                "categoryId": category,
+                "defaultLanguage": language,
+                "defaultAudioLanguage": language,
+            },
+            "status": {"privacyStatus": privacy, "selfDeclaredMadeForKids": False},
+        }
+        media = _media_upload_class()(
+            str(video), mimetype="video/mp4", chunksize=chunk_size, resumable=True
+        )
+        request = self.client.videos().insert(
+            part="snippet,status", body=body, media_body=media, notifySubscribers=False
+        )
+        return YouTubeUpload(request, session_uri)
+
+    def delete_video(self, video_id: str) -> Call:
+        request = self.client.videos().delete(id=video_id)
+        return lambda: request.execute()
+
+    def set_thumbnail(self, video_id: str, jpg: Path) -> Call:
+        from googleapiclient.http import MediaFileUpload
+
+        request = self.client.thumbnails().set(
+            videoId=video_id, media_body=MediaFileUpload(str(jpg), mimetype="image/jpeg")
+        )
+        return lambda: request.execute()
+
+    # captions
+
+    def list_captions(self, video_id: str) -> Call:
+        """[(caption id, language)] of a video."""
+        request = self.client.captions().list(part="snippet", videoId=video_id)
+        return lambda: [
+            (c["id"], c.get("snippet", {}).get("language"))
+            for c in request.execute().get("items", [])
+        ]
+
+    def add_captions(self, video_id: str, language: str, srt: Path) -> Call:
+        from googleapiclient.http import MediaFileUpload
+
+        request = self.client.captions().insert(
+            part="snippet",
+            body={
+                "snippet": {"videoId": video_id, "language": language, "name": "", "isDraft": False}
+            },
+            media_body=MediaFileUpload(
+                str(srt), mimetype="application/octet-stream", resumable=False
+            ),
+        )
+        return lambda: str(request.execute()["id"])
+
+
+def _page(
+    response: dict[str, Any], item: Callable[[dict[str, Any]], Any]
+) -> tuple[list[Any], str | None]:
+    return [item(i) for i in response.get("items", [])], response.get("nextPageToken")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from clipkit.cli import cli
-from clipkit.ffmpeg import bundled_ffmpeg, check_binary, run_ffmpeg
+from clipkit.ffmpeg import bundled_ffmpeg, check_binary, input_path, run_ffmpeg
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "conversation.mp4"
@@ -174,3 +175,53 @@ def fake_engine() -> Iterator[str]:
     )
     yield "fake"
     unregister("fake")
+
+
+# --- an independent loudness meter for the tests: loudnorm's analysis (true peak included) ---
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS
+    true_peak: float  # dBTP
+    lra: float  # LU
+    threshold: float
+    offset: float
+
+
+def measure_loudness(
+    path: str | os.PathLike[str],
+    start_ms: int = 0,
+    duration_ms: int | None = None,
+    target: tuple[float, float, float] = (-14.0, -1.5, 11.0),
+    pre_filter: str | None = None,
+    track: int = 0,
+) -> Loudness | None:
+    """EBU R128 loudness of an audio range (loudnorm's analysis pass, audio only: cheap),
+    optionally after `pre_filter`. None when the range is silent (loudness -inf).
+    """
+    i, tp, lra = target
+    args = ["-ss", f"{start_ms / 1000:.3f}"]
+    if duration_ms is not None:
+        args += ["-t", f"{duration_ms / 1000:.3f}"]
+    args += ["-i", input_path(path), "-vn", "-sn", "-dn", "-map", f"0:a:{track}",
+             "-af", (f"{pre_filter}," if pre_filter else "") + f"loudnorm=I={i}:TP={tp}:LRA={lra}:print_format=json",
+             "-f", "null", "-"]  # fmt: skip
+    stderr = run_ffmpeg(args)  # the ffmpeg under test (CLIPKIT_FFMPEG), as users have it
+    start = stderr.rfind("{")
+    end = stderr.rfind("}")
+    try:
+        data = json.loads(stderr[start : end + 1])
+        values = [
+            float(data[k])
+            for k in ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
+        ]
+    except (ValueError, KeyError) as exc:
+        raise AssertionError(f"could not read loudness analysis of {path}") from exc
+    if not all(map(_finite, values)) or values[0] < -70:
+        return None
+    return Loudness(*values)
+
+
+def _finite(x: float) -> bool:
+    return x == x and abs(x) != float("inf")

@@ -234,3 +234,29 @@ def test_transcribe_on_the_fake_engine_writes_every_format(
 def test_engine_choice_lists_registered_engines(fake_engine: str) -> None:
     result = invoke("transcribe", "--help")
     assert "--engine [faster-whisper|openai-whisper|fake]" in result.stdout
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`clipkit … | head -1`: no "Error: Broken pipe" when the reader stops early."""
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.srt"
+    big.write_text(
+        "".join(
+            f"{k + 1}\n00:{k // 60:02d}:{k % 60:02d},000 --> 00:{k // 60:02d}:{k % 60:02d},900\n"
+            f"Line number {k} of a long subtitle file\n\n"
+            for k in range(3000)
+        ),
+        encoding="utf-8",
+    )
+    reader = subprocess.Popen(["head", "-c", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    writer = subprocess.run(
+        [sys.executable, "-m", "clipkit", "subs", "shift", str(big), "1"],
+        stdout=reader.stdin, stderr=subprocess.PIPE, text=True, timeout=60,
+    )  # fmt: skip
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait()
+    assert writer.returncode == 0, writer.stderr
+    assert writer.stderr == ""

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import srt
 
-from clipkit.ffmpeg import measure_loudness, probe
+from clipkit.ffmpeg import probe
 from clipkit.timecode import format_clock
 
-from .conftest import SAMPLE, invoke
+from .conftest import SAMPLE, invoke, measure_loudness
 
 pytestmark = pytest.mark.media
 

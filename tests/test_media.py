@@ -14,9 +14,9 @@ import av
 import numpy as np
 import pytest
 
-from clipkit.ffmpeg import measure_loudness, probe
+from clipkit.ffmpeg import probe
 
-from .conftest import SAMPLE, ffmpeg, invoke
+from .conftest import SAMPLE, ffmpeg, invoke, measure_loudness
 
 SUBS = """1
 00:00:00,500 --> 00:00:03,500

@@ -326,3 +326,54 @@ def test_a_damaged_transcript_is_named(tmp_path: Path) -> None:
     result = invoke("find", "hello", str(project))
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {damaged}: damaged, not JSON (")
+
+
+@pytest.mark.engine
+def test_status_dry_run_and_make_agree_and_a_copied_project_stays_up_to_date(
+    project_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    config = project_copy / "clipkit.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        .replace('profile = "netflix-en"', 'profile = "bbc"')
+        .replace('style = "default"', 'style = "boxed"')
+        .replace('fade = "0.3"', 'fade = "0.5"')
+        .replace("loudness = -14.0", "loudness = -16.0")
+        .replace("burn = true ", 'burn = true\nsnap = "words"\n'),
+        encoding="utf-8",
+    )
+    assert make("all", f"PROJECT={project_copy}").returncode == 0
+
+    def agree(project: Path) -> None:
+        status = json.loads(invoke("status", str(project), "--json").stdout)
+        assert [r["transcript"] for r in status["recordings"]] == ["done"]
+        assert [e["video"] for e in status["extracts"]] == ["done", "done"]
+        dry = invoke("--project", str(project), "cut", "--dry-run")
+        assert dry.stdout.count("  state: up to date") == 2 and " -i " not in dry.stdout
+        assert make("all", f"PROJECT={project}").stdout.strip() == (
+            "make: Nothing to be done for 'all'."
+        )
+
+    agree(project_copy)
+    moved = tmp_path / "elsewhere" / "project"
+    moved.parent.mkdir()
+    subprocess.run(["cp", "-a", str(project_copy), str(moved)], check=True)
+    agree(moved)
+
+    # only a description changes: the sidecar is rewritten, nothing is encoded
+    plan = moved / "plan.csv"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("raised money", "raised £400"))
+    status = json.loads(invoke("status", str(moved), "--json").stdout)
+    assert [e["video"] for e in status["extracts"]] == ["done", "metadata changed"]
+    caplog.set_level(logging.DEBUG, logger="clipkit.ffmpeg")
+    result = invoke("--project", str(moved), "cut")
+    assert result.exit_code == 0, result.output
+    encodes = [r for r in caplog.records if "libx264" in r.getMessage()]
+    assert encodes == []
+    assert "1 with new metadata only, 1 up to date" in result.stderr
+    side = json.loads(
+        (moved / "extracts" / "when-the-centre-closed-parents-organised.json").read_text()
+    )
+    assert side["description"].endswith("raised £400.")

@@ -1,7 +1,8 @@
 import pytest
 
 from clipkit.errors import InputError
-from clipkit.timecode import format_clock, format_srt_time, format_vtt_time, parse_timecode
+from clipkit.subtitles import Cue, parse_srt, render_srt
+from clipkit.timecode import format_clock, format_vtt_time, parse_timecode
 
 
 @pytest.mark.parametrize(
@@ -51,4 +52,6 @@ def test_parse_timecode_rejects(text: str, message: str) -> None:
     ],
 )
 def test_format(ms: int, srt: str, vtt: str, clock: str) -> None:
-    assert (format_srt_time(ms), format_vtt_time(ms), format_clock(ms)) == (srt, vtt, clock)
+    assert (format_vtt_time(ms), format_clock(ms)) == (vtt, clock)
+    (cue,) = parse_srt(render_srt([Cue(ms, ms + 1000, ("x",))]))
+    assert render_srt([cue]).splitlines()[1].startswith(f"{srt} --> ")

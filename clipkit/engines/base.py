@@ -52,6 +52,33 @@ def drop_hallucinated(segments: list, options: EngineOptions) -> list:  # type: 
     return kept
 
 
+def joined_words(raw: list) -> tuple:  # type: ignore[type-arg]
+    """Words as the engine's tokens join them: a token with no leading space continues the word
+    before it ("42" + "-line" is "42-line", "demi" + "-sorry" is "demi-sorry")."""
+    from ..subtitles import Word
+    from ..timecode import seconds_to_ms
+
+    words: list[Word] = []
+    for w in raw:
+        text = w.word.strip()
+        if not text:
+            continue
+        word = Word(
+            start=seconds_to_ms(w.start),
+            end=seconds_to_ms(w.end),
+            text=text,
+            probability=float(w.probability),
+        )
+        if words and not w.word[:1].isspace() and text[0] in "-'’":
+            prev = words[-1]
+            word = Word(prev.start, max(prev.end, word.end), prev.text + text,
+                        min(prev.probability, word.probability))  # fmt: skip
+            words[-1] = word
+        else:
+            words.append(word)
+    return tuple(words)
+
+
 def to_transcript(
     segments: list,
     language: str,
@@ -62,7 +89,6 @@ def to_transcript(
 ) -> Transcript:
     """A Transcript from engine segments with `.start/.end/.text/.words/.no_speech_prob/
     .avg_logprob` (seconds) whose words have `.start/.end/.word/.probability`."""
-    from ..subtitles import Word
     from ..timecode import seconds_to_ms
     from ..transcript import Segment
 
@@ -72,16 +98,7 @@ def to_transcript(
                 start=seconds_to_ms(s.start),
                 end=seconds_to_ms(s.end),
                 text=s.text.strip(),
-                words=tuple(
-                    Word(
-                        start=seconds_to_ms(w.start),
-                        end=seconds_to_ms(w.end),
-                        text=w.word.strip(),
-                        probability=float(w.probability),
-                    )
-                    for w in (s.words or [])
-                    if w.word.strip()
-                ),
+                words=joined_words(s.words or []),
                 no_speech_prob=float(s.no_speech_prob),
                 avg_logprob=float(s.avg_logprob),
             )
