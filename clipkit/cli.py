@@ -350,6 +350,13 @@ def _status(quiet: bool) -> Any:
     type=click.IntRange(1, 64),
     help="Audio track to transcribe, from 1 (default: the one with speech).",
 )
+@click.option(
+    "--vocabulary",
+    multiple=True,
+    help="Names and words of your project, comma-separated (repeatable): "
+    '"co-production, People\'s Voice Media".',
+)
+@click.option("--initial-prompt", help="Text to steer the engine's style and spelling.")
 @click.option("--force", is_flag=True, help="Redo files whose outputs are up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
@@ -366,6 +373,8 @@ def transcribe(
     jobs: int | None,
     threads: int | None,
     audio_track: int | None,
+    vocabulary: tuple[str, ...],
+    initial_prompt: str | None,
     force: bool,
     quiet: bool,
     as_json: bool,

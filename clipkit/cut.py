@@ -704,6 +704,15 @@ def is_done(extract: Extract, options: CutOptions) -> bool:
     return state_of(extract, options) == "done"
 
 
+def _portable_where(where: str, folder: Path) -> str:
+    """A plan row's place ("plan.csv:3") relative to the extracts folder, so a copied project's
+    sidecars still match their rows."""
+    path, _, line = where.rpartition(":")
+    if not line.isdigit() or not os.path.isabs(path):
+        return where
+    return f"{os.path.relpath(path, folder)}:{line}"
+
+
 def make_sidecar(extract: Extract, options: CutOptions, made: ExtractSidecar) -> ExtractSidecar:
     """The sidecar for `extract`: what was made (`made`) with the plan row's metadata."""
     folder = options.out_dir
@@ -720,7 +729,7 @@ def make_sidecar(extract: Extract, options: CutOptions, made: ExtractSidecar) ->
         slug=extract.slug,
         source=source,
         language=transcript_language(extract),
-        plan_row=extract.row.where,
+        plan_row=_portable_where(extract.row.where, folder),
         clipkit_version=__version__,
     )
 

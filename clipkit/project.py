@@ -28,6 +28,8 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
         "language": "language",
         "profile": "profile",
         "vad": "vad",
+        "vocabulary": "vocabulary",
+        "initial_prompt": "initial_prompt",
     },
     "cut": {
         "style": "style",
@@ -41,6 +43,11 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
     "publish": {"playlist": "playlist", "privacy": "privacy", "captions": "captions"},
 }
 EXTRA_KEYS = {"publish": {"client_secrets"}}
+
+
+def _terms(value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise InputError('must be a list of words and names, e.g. ["co-production", "Leeds"]')
 
 
 def _seconds(value: Any) -> None:
@@ -88,25 +95,17 @@ def _named(kind: str) -> Any:
                 from .burn import load_style
 
                 load_style(value)
-        except InputError as exc:
-            raise InputError(
-                str(exc).split(" (")[0].replace(f" {value!r}", "") + _known(exc)
-            ) from exc
         except ClipkitError as exc:
-            raise InputError(str(exc).replace(f" {value!r}", "")) from exc
+            raise InputError(str(exc)) from exc
 
     return check
-
-
-def _known(exc: Exception) -> str:
-    text = str(exc)
-    return " (" + text.split(" (", 1)[1] if " (" in text else ""
 
 
 # what each setting must be; checked when the file is read, so errors name the file and key
 VALIDATORS: dict[str, dict[str, Any]] = {
     "transcribe": {
         "vad": _is(bool, "true or false"),
+        "vocabulary": _terms,
         "engine": _named("engine"),
         "profile": _named("profile"),
     },

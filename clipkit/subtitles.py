@@ -92,6 +92,7 @@ _ARTICLES_DETERMINERS = frozenset(
     "a an the this that these those my your his her its our their some any every no each "
     "another such what which whose".split()
 )
+_ARTICLES = frozenset(("a", "an", "the"))  # a line never ends with one
 _CONJUNCTIONS = frozenset(
     "and but or nor so yet because although though while whereas if unless until since "
     "when whenever where wherever that which who whom whose as than whether".split()
@@ -177,6 +178,8 @@ def _break_lines(tokens: tuple[str, ...], max_chars: int, max_lines: int) -> tup
     for line_count in range(2, max_lines + 1):
         candidates: list[tuple[float, tuple[int, ...]]] = []
         for breaks in _all_partitions(n, line_count, span, max_chars):
+            if any(_bare(tokens[b - 1]) in _ARTICLES for b in breaks):
+                continue  # never "the | centre": an article stays with its noun
             widths = [span(a, b) for a, b in zip((0, *breaks), (*breaks, n), strict=True)]
             cost = sum(break_penalty(tokens[b - 1], tokens[b]) for b in breaks)
             mean = sum(widths) / len(widths)
@@ -278,6 +281,7 @@ def shape_words(
             if k == 0 or w.speaker != words[k - 1].speaker:
                 tokens[k] = speaker_label(speaker_labels, w.speaker) + tokens[k]
     lengths = [char_count(t) for t in tokens]
+    articles = [_bare(t) in _ARTICLES for t in tokens]
     prefix = [0]
     for width in lengths:
         prefix.append(prefix[-1] + width)
@@ -296,7 +300,7 @@ def shape_words(
                 break  # a longer span only gets wider
             if best[i] == inf:
                 continue
-            cost = _cue_cost(words, tokens, lengths, i, j, chars(i, j), profile)
+            cost = _cue_cost(words, tokens, lengths, articles, i, j, chars(i, j), profile)
             if cost is None:
                 if j - i > 1:
                     continue
@@ -324,18 +328,28 @@ def shape_words(
     return cues
 
 
-def _fits(lengths: Sequence[int], max_chars: int, max_lines: int) -> bool:
-    """Whether words of these widths fit in max_lines lines (greedy filling uses the fewest)."""
-    lines, width = 1, -1
-    for n in lengths:
+def _fits(
+    lengths: Sequence[int], max_chars: int, max_lines: int, articles: Sequence[bool] = ()
+) -> bool:
+    """Whether words of these widths fit in max_lines lines, no line ending with an article
+    (`articles[k]`: word k is one). Greedy filling uses the fewest lines; an article that would
+    end a line moves down with its noun."""
+    lines, width, start = 1, -1, 0
+    for k, n in enumerate(lengths):
         if n > max_chars:
             return False
         if width + 1 + n <= max_chars:
             width += 1 + n
-        else:
-            lines, width = lines + 1, n
-            if lines > max_lines:
+            continue
+        lines, width, start_before, start = lines + 1, n, start, k
+        if articles and articles[k - 1]:  # the article goes down to its noun
+            if k - 1 == start_before:
+                return False  # alone on its line: nothing is left above it
+            width, start = lengths[k - 1] + 1 + n, k - 1
+            if width > max_chars:
                 return False
+        if lines > max_lines:
+            return False
     return True
 
 
@@ -343,6 +357,7 @@ def _cue_cost(
     words: Sequence[Word],
     tokens: Sequence[str],
     lengths: Sequence[int],
+    articles: Sequence[bool],
     i: int,
     j: int,
     chars: int,
@@ -356,7 +371,7 @@ def _cue_cost(
             return None  # a speaker change starts a new cue
         if words[j - 1].end - words[i].start > profile.max_duration_ms:
             return None
-        if not _fits(lengths[i:j], profile.max_chars_per_line, profile.max_lines):
+        if not _fits(lengths[i:j], profile.max_chars_per_line, profile.max_lines, articles[i:j]):
             return None
     next_start = words[j].start if j < n else None
     start = words[i].start

@@ -15,7 +15,7 @@ from typing import Any
 
 from .align import refine_transcript
 from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
-from .errors import ClipkitError, InputError, MediaError, OutputError
+from .errors import ClipkitError, EngineError, InputError, MediaError, OutputError
 from .ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, iter_audio, probe, speech_track
 from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS, write
 from .fsutil import is_up_to_date, item_lock
@@ -39,6 +39,8 @@ class TranscribeOptions:
     jobs: int | None = None  # None: one worker per core, up to the number of files
     threads: int | None = None  # CPU threads per worker; None: cores / workers
     audio_track: int | None = None  # 0-based; None: the track with speech
+    vocabulary: tuple[str, ...] = ()  # the project's names and jargon
+    initial_prompt: str | None = None
 
     @classmethod
     def from_settings(cls, values: Mapping[str, Any]) -> TranscribeOptions:
@@ -62,6 +64,8 @@ class TranscribeOptions:
             jobs=v.get("jobs"),
             threads=v.get("threads"),
             audio_track=int(track) - 1 if track else None,
+            vocabulary=vocabulary_of(v.get("vocabulary", ())),
+            initial_prompt=v.get("initial_prompt"),
         )
 
     def engine_options(self) -> EngineOptions:
@@ -70,6 +74,8 @@ class TranscribeOptions:
             vad=self.vad,
             beam_size=self.beam_size,
             compute_type=self.compute_type,
+            vocabulary=self.vocabulary,
+            initial_prompt=self.initial_prompt,
         )
 
 
@@ -83,6 +89,22 @@ class FileResult:
     language: str = ""
     words: int = 0
     warnings: tuple[str, ...] = ()
+
+
+def vocabulary_of(value: Any) -> tuple[str, ...]:
+    """Terms from a list (clipkit.toml) or comma-separated texts (`--vocabulary`, repeatable)."""
+    items = [value] if isinstance(value, str) else list(value)
+    terms = (t.strip() for item in items for t in str(item).split(","))
+    return tuple(dict.fromkeys(t for t in terms if t))
+
+
+def check_language(model_name: str, language: str | None) -> None:
+    """An English-only model cannot transcribe another language: it would write English."""
+    if model_name.endswith(".en") and language not in (None, "en"):
+        raise EngineError(
+            f"model {model_name} knows only English; for --language {language} use a "
+            f"multilingual model, e.g. --model {model_name.removesuffix('.en')} (or small, medium)"
+        )
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:
@@ -135,14 +157,28 @@ def validate_recordings(
 
 
 def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str) -> bool:
-    """A previous JSON made with another engine or model is stale even when newer."""
+    """A previous JSON made with another engine, model or vocabulary is stale even when newer."""
     if not json_path.is_file():
         return True
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return data.get("engine") == options.engine and data.get("model") == model_name
+    return (
+        data.get("engine") == options.engine
+        and data.get("model") == model_name
+        and (data.get("meta") or {}) == steering(options.engine_options())
+    )
+
+
+def steering(options: EngineOptions) -> dict[str, Any]:
+    """What steered the engine besides its model, recorded in the transcript's meta."""
+    out: dict[str, Any] = {}
+    if options.vocabulary:
+        out["vocabulary"] = list(options.vocabulary)
+    if options.initial_prompt:
+        out["initial_prompt"] = options.initial_prompt
+    return out
 
 
 def write_outputs(transcript: Transcript, outputs: Sequence[Path], profile: Profile) -> None:
@@ -247,7 +283,7 @@ def transcribe_one(
         engine.options = chosen
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
-        engine.model_name, str(path),
+        engine.model_name, str(path), meta=steering(chosen),
     )  # fmt: skip
     warnings = []
     decoded_ms = decoded * 1000 // SAMPLE_RATE
@@ -386,6 +422,7 @@ def transcribe_files(
 
     model = spec.resolve_model(options.model)
     model_name = model.name if isinstance(model, LocalModel) else model
+    check_language(model_name, options.language)
     if on_status:
         where = f" ({model.path})" if isinstance(model, LocalModel) else ""
         on_status(f"engine {options.engine}, model {model_name}{where}")
@@ -407,7 +444,9 @@ def transcribe_files(
     if pending:
         emit(Event("batch", "", 0, total, duration_ms=sum(infos[i].duration_ms for i in pending)))
         cores = os.cpu_count() or 1
-        workers = max(1, min(options.jobs or cores, len(pending)))
+        workers = (
+            min(options.jobs, len(pending)) if options.jobs else spec.workers(cores, len(pending))
+        )
         threads = options.threads or spec.threads(cores, workers)
         jobs = [
             (str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]], options.profile,

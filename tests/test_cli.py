@@ -131,7 +131,10 @@ def test_unwritable_output_dir(tmp_path: Path) -> None:
 
 def test_unknown_format_and_profile(tmp_path: Path) -> None:
     code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path), "--format", "srt,docx")
-    assert (code, err) == (1, "Error: unknown format 'docx' (choose from srt, vtt, txt, json)\n")
+    assert (code, err) == (
+        1,
+        "Error: unknown format 'docx' (choose from srt, vtt, ass, txt, json)\n",
+    )
     code, err = error_of("transcribe", str(SAMPLE), "-o", str(tmp_path), "--profile", "cinema")
     assert (code, err) == (
         1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clipkit.errors import SubtitleError
+from clipkit.profiles import load_profile
 from clipkit.subtitles import (
     Cue,
     Profile,
@@ -229,3 +230,20 @@ def test_parse_srt_errors(text: str, message: str) -> None:
     with pytest.raises(SubtitleError) as err:
         parse_srt(text, "talk.srt")
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # real sentences where a balanced break falls after an article
+        "We went down to the community centre every Thursday after school with the kids",
+        "She told me that a neighbour had started a petition about the old library building",
+        "In 1450 Gutenberg printed the 42-line Bible with metal letters in the invention of type",
+    ],
+)
+def test_no_line_ends_with_an_article(text: str) -> None:
+    for profile in (NETFLIX, load_profile("bbc"), load_profile("vertical")):
+        for cue in shape_words(timed(text, wps=2.5), profile):
+            for line in cue.lines[:-1]:
+                assert line.split()[-1].lower() not in ("a", "an", "the"), cue.lines
+            assert all(len(line) <= profile.max_chars_per_line for line in cue.lines)

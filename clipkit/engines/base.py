@@ -22,6 +22,16 @@ class EngineOptions:
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
     hallucination_silence_threshold: float = 2.0
+    # the project's own words (names, jargon): faster-whisper's hotwords, openai-whisper's prompt
+    vocabulary: tuple[str, ...] = ()
+    initial_prompt: str | None = None
+
+    def prompt(self) -> str | None:
+        """The initial prompt: the user's, then the vocabulary as a glossary."""
+        parts = [self.initial_prompt] if self.initial_prompt else []
+        if self.vocabulary:
+            parts.append("Glossary: " + ", ".join(self.vocabulary) + ".")
+        return " ".join(parts) or None
 
 
 class Engine(Protocol):
@@ -121,4 +131,6 @@ class EngineSpec:
     resolve_model: Callable[[str], Any]  # a name or path -> a LocalModel (or a name to download)
     threads: Callable[[int, int], int]  # (cores, workers) -> CPU threads per worker
     load: Callable[[Any, int, EngineOptions], Engine]  # (model, threads, options) -> engine
+    # files transcribed at once by default: (cores, files) -> workers
+    workers: Callable[[int, int], int] = lambda cores, files: max(1, min(cores, files))
     summary: str = ""

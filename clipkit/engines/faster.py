@@ -50,6 +50,8 @@ class FasterWhisperEngine:
                 log_prob_threshold=o.log_prob_threshold,
                 compression_ratio_threshold=o.compression_ratio_threshold,
                 hallucination_silence_threshold=o.hallucination_silence_threshold,
+                hotwords=", ".join(o.vocabulary) or None,  # biases every window, not only the first
+                initial_prompt=o.initial_prompt,
             )
             segments = []
             for seg in raw_segments:  # a generator: decoding happens as we iterate

@@ -106,7 +106,11 @@ class OpenAIWhisperEngine:
                     no_speech_threshold=o.no_speech_threshold,
                     logprob_threshold=o.log_prob_threshold,
                     compression_ratio_threshold=o.compression_ratio_threshold,
-                    hallucination_silence_threshold=o.hallucination_silence_threshold,
+                    # no hallucination_silence_threshold: it triggers openai-whisper's skip of
+                    # the end of a 30 s window and lost words there ("of movable" at 59.2-60 s;
+                    # openai/whisper PR #2043); clipkit's own pass drops invented segments
+                    initial_prompt=o.prompt(),
+                    carry_initial_prompt=bool(o.prompt()),  # every window, not only the first
                 )
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"{source}: openai-whisper failed: {exc}") from exc
@@ -147,5 +151,8 @@ SPEC = EngineSpec(
     resolve_model=_resolve,
     threads=lambda cores, workers: max(1, cores // workers),  # PyTorch uses its threads
     load=_load,
+    # one process with every core: PyTorch already spreads one file over them, and two
+    # processes (each a 900 MB model) were about 2x slower on a 4-file batch
+    workers=lambda cores, files: 1,
     summary="PyTorch; the reference implementation",
 )
