@@ -55,13 +55,14 @@ fonts:
 # Most Linux users have their distribution's ffmpeg (4.4-7.x) on PATH: the media tests run with
 # it and with the bundled one, so CI installs Debian's. clipkit itself checks whichever it finds
 # and falls back to the bundled one when the PATH one lacks something.
+# espeak-ng speaks the tests' generated voices (vocabulary, speakers).
 system-ffmpeg:
-	@if command -v ffmpeg >/dev/null; then :; \
+	@if command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get install -y -qq ffmpeg >/dev/null 2>&1 || \
-		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq ffmpeg >/dev/null 2>&1) || \
-		echo "note: could not install Debian's ffmpeg; the media tests run with the bundled one only"; \
-	else echo "hint: sudo apt-get install ffmpeg (the media tests then run with it too)"; fi
+		apt-get install -y -qq ffmpeg espeak-ng >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq ffmpeg espeak-ng >/dev/null 2>&1) || \
+		echo "note: could not install Debian's ffmpeg and espeak-ng; tests needing them are skipped"; \
+	else echo "hint: sudo apt-get install ffmpeg espeak-ng (the media tests then run with it too)"; fi
 
 # The archive's tests open it in Debian's headless Chromium through chromedriver.
 browser:

@@ -8,6 +8,7 @@ no frame loud enough to be speech keep their times.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -94,5 +95,84 @@ def refine_transcript(transcript: Transcript, audio: Any, sample_rate: int = 160
         words = refine_words(seg.words, levels, threshold)
         if words:
             seg = replace(seg, words=words, start=words[0].start, end=words[-1].end)
+        segments.append(seg)
+    return replace(transcript, segments=tuple(segments))
+
+
+# --- snapping word starts to voice activity --------------------------------------------------
+
+ONSET_REACH_MS = 1000  # how far a word start may move back to where its speech began
+# a word the model doubts (this probability or less) needs this much speech under it to stay
+DOUBTS = ((0.01, 0.9), (0.05, 0.5))
+
+
+def speech_regions(audio: Any, sample_rate: int = 16000) -> list[tuple[int, int]] | None:
+    """Speech as (start, end) ms from the silero voice-activity model that ships inside
+    faster-whisper (robust to room noise where an energy threshold is not); None without it."""
+    try:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+    except ImportError:
+        return None
+    options = VadOptions(min_silence_duration_ms=150, speech_pad_ms=30, min_speech_duration_ms=60)
+    stamps = get_speech_timestamps(audio, options, sampling_rate=sample_rate)
+    return [(s["start"] * 1000 // sample_rate, s["end"] * 1000 // sample_rate) for s in stamps]
+
+
+def _speech_share(w: Word, regions: list[tuple[int, int]]) -> float:
+    """The share of a word's time that voice activity detection calls speech."""
+    covered = sum(max(0, min(w.end, b) - max(w.start, a)) for a, b in regions)
+    return covered / max(1, w.end - w.start)
+
+
+def _invented(w: Word, regions: list[tuple[int, int]]) -> bool:
+    """The model doubts the word and too little speech lies under it."""
+    return any(
+        w.probability < probability and _speech_share(w, regions) < needed
+        for probability, needed in DOUBTS
+    )
+
+
+def snap_words(
+    words: Sequence[Word], regions: list[tuple[int, int]], previous_end: int = -1
+) -> list[Word]:
+    """Move word starts to the speech they belong to, and drop words the model doubts that lie
+    mostly outside speech (hotwords can be invented in silence). A word starting in silence
+    starts where the next speech does; the first word after a pause whose speech began earlier
+    (Whisper is often late there, by up to a second in noisy rooms) starts where that speech
+    began."""
+    import bisect
+
+    starts = [r[0] for r in regions]
+    out: list[Word] = []
+    for w in words:
+        if _invented(w, regions):
+            continue  # the model doubts it and nobody is speaking: an invented word
+        k = bisect.bisect_right(starts, w.start) - 1  # the region starting at or before w.start
+        previous_end = out[-1].end if out else previous_end
+        inside = k >= 0 and w.start < regions[k][1]
+        if not inside:  # in silence: the word's speech is the next region, if it overlaps
+            nxt = k + 1
+            if nxt < len(regions) and regions[nxt][0] < w.end:
+                w = replace(w, start=regions[nxt][0])
+        elif regions[k][0] > previous_end and w.start - regions[k][0] <= ONSET_REACH_MS:
+            w = replace(w, start=regions[k][0])  # the speech began after the previous word
+        out.append(w)
+    return out
+
+
+def snap_to_speech(transcript: Transcript, audio: Any, sample_rate: int = 16000) -> Transcript:
+    regions = speech_regions(audio, sample_rate)
+    if not regions:
+        return transcript
+    segments = []
+    previous_end = -1
+    for seg in transcript.segments:
+        words = tuple(snap_words(seg.words, regions, previous_end))
+        if words:
+            text = seg.text if len(words) == len(seg.words) else " ".join(w.text for w in words)
+            seg = replace(seg, words=words, start=words[0].start, text=text)
+            previous_end = words[-1].end
+        elif seg.words:
+            continue  # every word of it was invented
         segments.append(seg)
     return replace(transcript, segments=tuple(segments))

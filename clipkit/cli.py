@@ -463,16 +463,29 @@ def _emit(text: str, output: Path | None, cues_written: int) -> None:
 @subs.command("check", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(path_type=Path))
 @PROFILE_OPTION
+@click.option(
+    "--media",
+    type=click.Path(path_type=Path),
+    help="The recording (or its transcript JSON): cues past its end are hard breaks.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def subs_check(file: Path, profile: str | None, as_json: bool) -> None:
+def subs_check(file: Path, profile: str | None, media: Path | None, as_json: bool) -> None:
     """List every cue that breaks a rule of the profile; exit 1 on any hard rule."""
-    from .formats import read_cues
+    from .formats import read_cues, read_transcript
     from .profiles import load_profile
     from .subtitles import check_cues, share_within_target
 
     rules = load_profile(profile)
     cues = read_cues(file, allow_overlap=True)  # overlaps are reported below, not fatal
-    found = check_cues(cues, rules)
+    end = None
+    if media is not None:
+        if media.suffix.lower() == ".json":
+            end = read_transcript(media).duration_ms
+        else:
+            from .ffmpeg import probe
+
+            end = probe(media).duration_ms
+    found = check_cues(cues, rules, end)
     hard = [v for v in found if v.hard]
     within = share_within_target(cues, rules)
     if as_json:

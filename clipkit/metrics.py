@@ -25,3 +25,22 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
         previous = current
     return previous[-1] / len(ref)
+
+
+def speech_onsets(intervals: list[tuple[float, float]], gap: float = 0.3) -> list[float]:
+    """Where speech starts after at least `gap` seconds with nobody speaking (reference word or
+    turn times, in seconds); the first start counts too."""
+    onsets: list[float] = []
+    end = float("-inf")
+    for start, stop in sorted(intervals):
+        if start - end >= gap:
+            onsets.append(start)
+        end = max(end, stop)
+    return onsets
+
+
+def onset_errors(onsets: list[float], cue_starts: list[float]) -> list[float]:
+    """For each speech onset, the distance (s) to the nearest cue start."""
+    if not cue_starts:
+        return [float("inf")] * len(onsets)
+    return [min(abs(o - s) for s in cue_starts) for o in onsets]

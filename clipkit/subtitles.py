@@ -137,9 +137,9 @@ def break_penalty(before: str, after: str) -> float:
     if prev in _PRONOUNS and _is_auxiliary(nxt):
         return 10.0  # pronoun + verb
     if _is_auxiliary(prev) and nxt not in _CONJUNCTIONS and nxt not in _PREPOSITIONS:
-        return 9.0  # auxiliary + verb ("didn't | have", "I'm | going")
+        return 14.0  # auxiliary + verb or subject ("didn't | have", "I'm | going", "Could | you")
     if prev in _PRONOUNS:
-        return 8.0
+        return 10.0  # pronoun + verb (Netflix keeps them together)
     if _is_name_part(before) and _is_name_part(after):
         return 10.0  # first + last name
     if nxt in _OBJECT_PRONOUNS:
@@ -226,6 +226,9 @@ def clean_words(words: Iterable[Word]) -> list[Word]:
     return out
 
 
+CLOSING_GAP_MS = 500
+
+
 def _display_end(
     start: int,
     last_end: int,
@@ -239,9 +242,14 @@ def _display_end(
     maximum duration, never past the end of the recording."""
     readable = start + -(-chars * 1000 // int(profile.max_cps)) if profile.max_cps else start
     end = max(last_end + profile.linger_ms, start + profile.min_duration_ms, readable)
+    if profile.target_cps:  # a little longer, where the gap allows, to reach the target speed
+        target = start + int(-(-chars * 1000 // profile.target_cps))
+        end = max(end, min(target, last_end + 2 * profile.linger_ms))
     end = min(end, start + profile.max_duration_ms)
     if next_start is not None:
         end = min(end, next_start - profile.min_gap_ms)
+        if next_start - end < CLOSING_GAP_MS:  # Netflix: a short gap is closed to 2 frames
+            end = min(next_start - profile.min_gap_ms, start + profile.max_duration_ms)
     if media_end is not None:
         end = min(end, media_end)
     return max(end, start + 1)
@@ -353,6 +361,9 @@ def _fits(
     return True
 
 
+SENTENCE_PAUSE_MS = 300
+
+
 def _cue_cost(
     words: Sequence[Word],
     tokens: Sequence[str],
@@ -386,6 +397,8 @@ def _cue_cost(
             cost -= 2.0
         elif pause >= 250:
             cost -= 1.0
+        if pause >= SENTENCE_PAUSE_MS and _SENTENCE_END.search(tokens[j - 1]):
+            cost -= 3.0  # a new sentence after a pause starts a new cue, on its speech
     if cps > profile.max_cps:
         cost += 60.0 + 20.0 * (cps - profile.max_cps)
     elif cps > profile.target_cps:
@@ -420,10 +433,15 @@ def label_cues(cues: Sequence[Cue], style: str) -> list[Cue]:
     return out
 
 
-def check_cues(cues: Sequence[Cue], profile: Profile = Profile()) -> list[Violation]:
-    """Every rule each cue breaks. Hard rules fail `subs check`; soft ones are advice."""
+def check_cues(
+    cues: Sequence[Cue], profile: Profile = Profile(), media_end: int | None = None
+) -> list[Violation]:
+    """Every rule each cue breaks. Hard rules fail `subs check`; soft ones are advice.
+    `media_end`: the recording's length in ms; a cue running past it is a hard break."""
     found: list[Violation] = []
     for idx, cue in enumerate(cues, start=1):
+        if media_end is not None and cue.end > media_end:
+            found.append(Violation(idx, "past-end", cue.end, media_end, True))
         if len(cue.lines) > profile.max_lines:
             found.append(Violation(idx, "lines", len(cue.lines), profile.max_lines, True))
         for line in cue.lines:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .align import refine_transcript
+from .align import refine_transcript, snap_to_speech
 from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
 from .errors import ClipkitError, EngineError, InputError, MediaError, OutputError
 from .ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, iter_audio, probe, speech_track
@@ -273,7 +273,7 @@ def transcribe_one(
                     on_progress(min(offset_ms + ms, duration_ms))
 
             part = engine.transcribe(samples, str(path), length_ms, progress)
-            part = refine_transcript(part, samples)
+            part = snap_to_speech(refine_transcript(part, samples), samples)
             segments.extend(shift_transcript(part, offset_ms))
             if not language:  # the first window's language holds for the rest
                 language = part.language

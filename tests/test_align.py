@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from clipkit.align import FRAME_MS, LEAD_MS, TAIL_MS, refine_words, speech_threshold_db
+from clipkit.align import FRAME_MS, LEAD_MS, TAIL_MS, refine_words, snap_words, speech_threshold_db
 from clipkit.subtitles import Word
 
 
@@ -40,3 +40,25 @@ def test_refine_words(
 def test_flat_audio_has_no_threshold() -> None:
     assert speech_threshold_db(np.full(1000, -60.0)) is None
     assert speech_threshold_db(levels([(1000, 3000)])) == pytest.approx(-70 + 0.3 * 50)
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        # starts in silence before its speech: moves to where speech begins
+        ([Word(900, 1500, "Hello", 0.9)], [(1000, 1500, "Hello")]),
+        # Whisper late after a pause: back to the speech onset (within reach)
+        ([Word(0, 400, "One.", 0.9), Word(2600, 3000, "Two", 0.9)],
+         [(0, 400, "One."), (2000, 3000, "Two")]),
+        # the first word moves to its speech's onset; the next one's speech began before the
+        # previous word ended, so its start stays
+        ([Word(1200, 1400, "a", 0.9), Word(1500, 1800, "b", 0.9)],
+         [(1000, 1400, "a"), (1500, 1800, "b")]),
+        # doubted by the model and in silence: dropped; doubted but spoken: kept
+        ([Word(1000, 1400, "real", 0.03), Word(5000, 5300, "Zorblax", 0.0001)],
+         [(1000, 1400, "real")]),
+    ],
+)  # fmt: skip
+def test_snap_words_to_speech(words: list[Word], expected: list[tuple[int, int, str]]) -> None:
+    regions = [(0, 450), (1000, 1900), (2000, 3100)]
+    assert [(w.start, w.end, w.text) for w in snap_words(words, regions)] == expected

@@ -187,10 +187,11 @@ def test_shift_and_slice(tmp_path: Path) -> None:
     result = invoke("subs", "slice", str(src), "0:03.5", "00:00:12,500", "-o", str(out))
     assert result.exit_code == 0
     cues = list(srt.parse(out.read_text(encoding="utf-8")))
-    # cue 2 (3.400-7.500) clipped at the start, cue 3 whole, cue 4 (12.000-16.400) clipped at the end
+    # cue 2 (3.400-7.695) clipped at the start, cue 3 whole, cue 4 (12.000-13.420) clipped at
+    # the end
     assert [(c.start.total_seconds(), c.end.total_seconds()) for c in cues] == [
-        (0.0, 4.0),
-        (4.7, 8.3),
+        (0.0, 4.195),
+        (4.7, 8.42),
         (8.5, 9.0),
     ]
     assert cues[0].content.startswith("Could you tell me")

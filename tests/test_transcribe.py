@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -201,3 +202,33 @@ def test_models_convert_cli(tmp_path: Path) -> None:
     model = load_checkpoint(str(out), "tiny converted")
     assert model.dims.n_text_layer == 4 and model.dims.n_vocab == 51864
     assert model.alignment_heads.to_dense().sum().item() == 8
+
+
+@pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng not installed (make test installs it)"
+)
+def test_project_vocabulary_brings_a_made_up_name(tmp_path: Path) -> None:
+    """A community project's own name: written as said only when it is in the vocabulary."""
+    import subprocess
+
+    wav = tmp_path / "zorblax.wav"
+    text = "Welcome everyone. Today we talk about the Zorblax project, and why Zorblax matters."
+    subprocess.run(["espeak-ng", "-v", "en-gb", "-s", "150", "-w", str(wav), text], check=True)
+    plain, steered = tmp_path / "plain", tmp_path / "steered"
+    assert invoke("transcribe", str(wav), "-o", str(plain), "--format", "txt", "-q").exit_code == 0
+    result = invoke("transcribe", str(wav), "-o", str(steered), "--format", "json,txt",
+                    "--vocabulary", "Zorblax, co-production", "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Zorblax" not in (plain / "zorblax.txt").read_text(encoding="utf-8")
+    assert (steered / "zorblax.txt").read_text(encoding="utf-8").count("Zorblax") == 2
+    meta = json.loads((steered / "zorblax.json").read_text(encoding="utf-8"))["meta"]
+    assert meta == {"vocabulary": ["Zorblax", "co-production"]}
+
+
+def test_english_only_model_refuses_another_language(tmp_path: Path) -> None:
+    result = invoke("transcribe", str(SAMPLE), "-o", str(tmp_path), "--language", "cy")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: model tiny.en knows only English; for --language cy use a multilingual model, "
+        "e.g. --model tiny (or small, medium)\n"
+    )
