@@ -125,6 +125,7 @@ format: install
 bench: install
 	$(PY) bench/bench_transcribe.py
 	$(PY) bench/bench_long.py
+	$(PY) bench/bench_realspeech.py
 	$(PY) bench/bench_cut.py
 	$(PY) bench/bench_publish.py
 	$(PY) bench/bench_make.py
