@@ -34,14 +34,17 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 install: $(STAMP) fonts
 
+# Two makes starting at once (two `make all` on one project) install once: the second waits on
+# the lock, then finds the stamp fresh.
 $(STAMP): pyproject.toml Makefile
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q --no-deps $(OPENAI_WHISPER)
-	$(PY) -m pip install -q $(OPENAI_WHISPER_DEPS) "$(TORCH)"
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]" "$(TORCH)"
-	@touch $@
+	@flock $(VENV).lock sh -c 'test $@ -nt pyproject.toml && test $@ -nt Makefile || { \
+	  set -e; test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	  $(PY) -m pip install -q --disable-pip-version-check --upgrade pip; \
+	  $(PY) -m pip install -q $(TORCH); \
+	  $(PY) -m pip install -q --no-deps $(OPENAI_WHISPER); \
+	  $(PY) -m pip install -q $(OPENAI_WHISPER_DEPS) "$(TORCH)"; \
+	  $(PY) -m pip install -q -e ".[$(EXTRAS)]" "$(TORCH)"; \
+	  touch $@; }'
 
 # clipkit bundles DejaVu Sans for burnt-in subtitles; the system copy serves other programs.
 fonts:
@@ -82,7 +85,7 @@ include $(RULES)
 endif
 
 # the per-recording and per-row rules, regenerated when the plan, recordings or settings change
-$(RULES): $(PROJECT)/plan.csv $(PROJECT)/recordings $(PROJECT)/clipkit.toml | $(STAMP)
+$(RULES): $(CLIPKIT_PROJECT)/plan.csv $(CLIPKIT_PROJECT)/recordings $(CLIPKIT_PROJECT)/clipkit.toml | $(STAMP)
 	@$(CLIPKIT) batch-rules $(PROJECT) --clipkit $(CLIPKIT) >/dev/null
 	@touch $@
 

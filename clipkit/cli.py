@@ -1189,6 +1189,36 @@ def _project_arg(directory: Path | None) -> Any:
     return project
 
 
+@cli.command("select", context_settings=CONTEXT)
+@click.argument("recordings", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--apply", "apply_", is_flag=True, help="Turn the ticked moments into plan rows.")
+@click.option(
+    "--pad", default="0.2", show_default=True, help="Lead-in and lead-out of each moment, seconds."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+def select_(recordings: tuple[Path, ...], apply_: bool, pad: str, quiet: bool) -> None:
+    """Choose the moments in the transcript: write selections/NAME.md per recording (ticks and
+    headings you add are kept on every run); --apply makes plan.csv rows of the ticked runs."""
+    from .project import project_recordings
+    from .select import apply_selections, write_selections
+    from .timecode import parse_timecode
+
+    project = _project_arg(None)
+    if apply_:
+        for origin, count in apply_selections(project, parse_timecode(pad)).items():
+            if not quiet:
+                click.echo(f"{origin}: {count} moment(s) -> {project.plan.name}", err=True)
+        return
+    chosen = [Path(r).resolve() for r in recordings] or project_recordings(project)
+    written, warnings = write_selections(project, chosen)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if not quiet:
+        for path in written:
+            click.echo(f"{path.relative_to(project.root)}: tick the moments, head each with "
+                       "`## Title | description | tags`, then `clipkit select --apply`", err=True)  # fmt: skip
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("query")
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
@@ -1205,37 +1235,56 @@ def _project_arg(directory: Path | None) -> Any:
 @click.option(
     "--to-plan", is_flag=True, help="Append the hits to plan.csv, cut at sentence bounds."
 )
+@click.option("--pick", help="Only these hits, by the numbers printed: 1,3.")
+@click.option("--recording", help="Only hits in this recording (its file name or stem).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as plan rows to paste.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
 def find(
-    query: str, directory: Path | None, regex: bool, context: int, to_plan: bool, as_json: bool
+    query: str,
+    directory: Path | None,
+    regex: bool,
+    context: int,
+    to_plan: bool,
+    pick: str | None,
+    recording: str | None,
+    as_csv: bool,
+    as_json: bool,
 ) -> None:
     """Search every transcript of a project for a phrase (or --regex); exit 1 when nothing matches."""
     from .archive import load_transcripts, recording_paths
-    from .find import plan_rows, search
-    from .plan import append_plan_rows
+    from .find import pick_hits, plan_rows, search
+    from .plan import rows_csv, update_plan
     from .timecode import format_clock
 
     project = _project_arg(directory)
     transcripts = load_transcripts(project)
     hits = search(transcripts, query, regex=regex, context=context)
+    if recording:
+        hits = [h for h in hits if recording in (h.recording, Path(h.source).name)]
+    numbered = list(enumerate(hits, start=1))
+    if pick:
+        numbered = pick_hits(numbered, pick)
     if as_json:
         click.echo(json.dumps([
-            {"recording": h.recording, "start": h.start / 1000, "end": h.end / 1000, "timecode": format_clock(h.start),
-             "speaker": h.speaker, "matched": h.matched, "text": " ".join(s.text for s in h.sentences),
-             "clip_start": h.clip_start / 1000, "clip_end": h.clip_end / 1000} for h in hits
+            {"number": n, "recording": h.recording, "start": h.start / 1000, "end": h.end / 1000,
+             "timecode": format_clock(h.start), "speaker": h.speaker, "matched": h.matched,
+             "text": " ".join(s.text for s in h.sentences),
+             "clip_start": h.clip_start / 1000, "clip_end": h.clip_end / 1000} for n, h in numbered
         ], indent=2, ensure_ascii=False))  # fmt: skip
+    elif as_csv:
+        rows = plan_rows([h for _, h in numbered], recording_paths(project, transcripts))
+        click.echo(rows_csv(rows), nl=False)
     else:
-        for h in hits:
+        for n, h in numbered:
             who = f"{h.speaker}: " if h.speaker else ""
             text = " ".join(s.text for s in h.sentences)
-            click.echo(f"{h.recording}  {format_clock(h.start)}  {who}{text}")
-    if not hits:
+            click.echo(f"{n:>3}  {h.recording}  {format_clock(h.start)}  {who}{text}")
+    if not numbered:
         click.echo(f"No matches for {query!r} in {len(transcripts)} transcript(s).", err=True)
         raise SystemExit(1)
     if to_plan:
-        added = append_plan_rows(
-            project.plan, plan_rows(hits, recording_paths(project, transcripts))
-        )
+        rows = plan_rows([h for _, h in numbered], recording_paths(project, transcripts))
+        added = update_plan(project.plan, rows)
         click.echo(f"Added {added} row(s) to {project.plan}", err=True)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from .ffmpeg import (
     speech_track,
     stop_all,
 )
+from .find import FIND_ORIGIN
 from .formats import read_cues, read_transcript, render
 from .fsutil import atomic_path, atomic_write_text, item_lock, remove_stale_parts, temp_dir
 from .plan import PlanRow, slugify
@@ -162,9 +164,51 @@ def _transcript_path(subs: Path | None, source: Path) -> Path | None:
 
 
 def _transcript_words(subs: Path | None, source: Path) -> list[Word] | None:
-    """Word timings for snapping and reshaping."""
+    """Word timings for snapping, warnings and reshaping (each transcript read once)."""
     path = _transcript_path(subs, source)
-    return read_transcript(path).words if path is not None else None
+    return list(_words_of(str(path), path.stat().st_mtime_ns)) if path is not None else None
+
+
+@lru_cache(maxsize=16)
+def _words_of(path: str, mtime_ns: int) -> tuple[Word, ...]:
+    return tuple(read_transcript(Path(path)).words)
+
+
+SHORTS_MAX_MS = 180_000  # YouTube Shorts: up to 3 minutes since October 2024
+SHORT_EXTRACT_MS = 3000
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_MINUTES_AS_DECIMAL = re.compile(r"^\d{1,2}\.[0-5]\d$")  # 2.33 typed for 2:33
+
+
+def cut_point_warnings(start: int, end: int, words: Sequence[Word]) -> list[str]:
+    """What an editor would want to know about in/out points: inside a word, mid-sentence."""
+    out = []
+    split: set[str] = set()
+    for label, ms in (("in", start), ("out", end)):
+        inside = next((w for w in words if w.start < ms < w.end), None)
+        if inside is not None:
+            split.add(label)
+            out.append(
+                f"{label} point {format_clock(ms)} falls inside the word {inside.text!r} "
+                f"({format_clock(inside.start)}-{format_clock(inside.end)}); --snap words moves it"
+            )
+    after = next((k for k, w in enumerate(words) if w.start >= start), None)
+    if after is not None and after > 0 and "in" not in split:
+        before = words[after - 1]
+        if not _SENTENCE_END.search(before.text) and words[after].start - before.end < 300:
+            out.append(f"in point {format_clock(start)} is mid-sentence (after {before.text!r})")
+    last = next((k for k in range(len(words) - 1, -1, -1) if words[k].end <= end), None)
+    if (
+        "out" not in split
+        and last is not None
+        and last + 1 < len(words)
+        and not _SENTENCE_END.search(words[last].text)
+        and words[last + 1].start - words[last].end < 300
+    ):
+        out.append(
+            f"out point {format_clock(end)} is mid-sentence (before {words[last + 1].text!r})"
+        )
+    return out
 
 
 def transcript_language(extract: Extract) -> str | None:
@@ -313,11 +357,22 @@ def prepare_row(
     if options.snap:
         words = _transcript_words(subs, source)
         if words is None:
-            raise InputError(f"--snap {options.snap} needs the transcript JSON of {source.name}")
-        start = snap_point(start, words, options.snap, options.snap_tolerance_ms, True)
-        end = snap_point(end, words, options.snap, options.snap_tolerance_ms, False)
+            warnings.append(f"no transcript JSON of {source.name}: in/out points not snapped")
+        else:
+            start = snap_point(start, words, options.snap, options.snap_tolerance_ms, True)
+            end = snap_point(end, words, options.snap, options.snap_tolerance_ms, False)
     pad = parse_timecode(row.pad) if row.pad else options.pad_ms
     start, end = max(0, start - pad), min(duration, end + pad)
+    if options.burn or options.snap:
+        words = _transcript_words(subs, source)
+        if words:
+            warnings += cut_point_warnings(start, end, words)
+    if end - start < SHORT_EXTRACT_MS and end - start >= MIN_EXTRACT_MS:
+        warnings.append(f"the extract is only {(end - start) / 1000:.1f} s long")
+    if options.aspect == VERTICAL and end - start > SHORTS_MAX_MS:
+        warnings.append(
+            f"the extract is {format_clock(end - start)} long; YouTube Shorts take at most 3:00"
+        )
 
     if subs is not None:
         last_end = subtitles_end(subs)
@@ -327,10 +382,15 @@ def prepare_row(
                 f"{source.name} ({format_clock(duration)}): not this recording's subtitles?"
             )
     if end - start < MIN_EXTRACT_MS:
+        hint = ""
+        if _MINUTES_AS_DECIMAL.match(row.start) and _MINUTES_AS_DECIMAL.match(row.end):
+            hint = f" (did you mean {row.start.replace('.', ':')} to {row.end.replace('.', ':')}?)"
         raise InputError(
             f"the extract is {(end - start) / 1000:.3f} s long; extracts must be at least "
-            f"{MIN_EXTRACT_MS / 1000:g} s"
+            f"{MIN_EXTRACT_MS / 1000:g} s{hint}"
         )
+    if not row.title and row.fields.get("origin") == FIND_ORIGIN:
+        raise InputError("no title yet: a row `clipkit find` added needs one (fill its title)")
     title = row.title or f"{source.stem} {format_clock(start)}"
     check_title(title)
     slug = row_slug(row, source.stem, raw_start)

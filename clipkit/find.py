@@ -5,8 +5,6 @@ cut at sentence bounds. Pure functions over transcripts; reading and writing hap
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -137,12 +135,31 @@ def search(
     return hits
 
 
+def pick_hits(numbered: list[tuple[int, Hit]], spec: str) -> list[tuple[int, Hit]]:
+    """The hits an editor picked by their printed numbers ("1,3" or "2-4")."""
+    wanted: set[int] = set()
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise InputError(f"--pick {spec!r}: give hit numbers as printed, e.g. 1,3 or 2-4")
+        wanted.update(range(int(first), int(last or first) + 1))
+    unknown = sorted(wanted - {n for n, _ in numbered})
+    if unknown:
+        raise InputError(
+            f"--pick: no hit {', '.join(map(str, unknown))} (there are {len(numbered)})"
+        )
+    return [(n, h) for n, h in numbered if n in wanted]
+
+
 def plan_rows(
     hits: Sequence[Hit], sources: dict[str, str], lead_ms: int = 300, tail_ms: int = 500
-) -> str:
-    """CSV rows (no header) for plan.csv: each hit cut at its sentences' bounds."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+) -> list[dict[str, str]]:
+    """Plan rows for hits, each cut at its sentences' bounds, with a slug of its own (recording
+    and time) and no title: the editor writes it, and `cut` refuses the row until then (the
+    hit's text goes into the description to help)."""
+    from .plan import slugify
+
+    rows: list[dict[str, str]] = []
     seen: set[tuple[str, int, int]] = set()
     for hit in hits:
         start, end = max(0, hit.clip_start - lead_ms), hit.clip_end + tail_ms
@@ -150,11 +167,14 @@ def plan_rows(
         if key in seen:
             continue
         seen.add(key)
-        text = " ".join(s.text for s in hit.sentences)
-        title = hit.sentences[0].text
-        if len(title) > 70:
-            title = title[:70].rsplit(" ", 1)[0] + "…"
-        writer.writerow(
-            [sources[hit.recording], format_clock(start), format_clock(end), title, text, ""]
-        )
-    return out.getvalue()
+        rows.append({
+            "source": sources[hit.recording], "start": format_clock(start),
+            "end": format_clock(end), "title": "",
+            "description": " ".join(s.text for s in hit.sentences), "tags": "",
+            "slug": slugify(f"{hit.recording}-{format_clock(start).replace(':', '-')}"),
+            "origin": FIND_ORIGIN,
+        })  # fmt: skip
+    return rows
+
+
+FIND_ORIGIN = "find"  # rows `find --to-plan` added: they need a title before `cut` takes them

@@ -11,13 +11,16 @@ import io
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError, PlanError
 
 REQUIRED = ("source", "start", "end")
-OPTIONAL = ("title", "description", "tags", "slug", "subs", "style", "pad")
+# `origin`: the selection file (and line) a row came from; such rows are rewritten by
+# `clipkit select --apply`, rows without one are the editor's own
+OPTIONAL = ("title", "description", "tags", "slug", "subs", "style", "pad", "origin")
 COLUMNS = REQUIRED + OPTIONAL
 
 
@@ -145,15 +148,37 @@ def slugify(text: str, max_length: int = 80) -> str:
     return normal[:max_length].rstrip("-") or "extract"
 
 
-def append_plan_rows(plan: Path, rows: str) -> int:
-    """Append CSV rows (no header) to a plan, skipping rows it already has; returns how many
-    were added. A missing plan is created with the header."""
+def update_plan(
+    plan: Path, new: list[dict[str, str]], drop: Callable[[dict[str, str]], bool] | None = None
+) -> int:
+    """Add rows (dicts by column) to a plan, keeping its other rows and its columns (new ones
+    are added at the end): rows `drop` matches go first, and a new row whose source, start and
+    end are already in the plan is not added twice. Returns how many rows were added."""
     from .fsutil import atomic_write_text
 
-    header = ",".join(COLUMNS[:6]) + "\n"
-    existing = plan.read_text(encoding="utf-8") if plan.is_file() else header
-    new = [r for r in rows.splitlines(keepends=True) if r not in existing]
-    if not existing.endswith("\n"):
-        existing += "\n"
-    atomic_write_text(plan, existing + "".join(new))
-    return len(new)
+    header = list(COLUMNS[:6])
+    kept: list[dict[str, str]] = []
+    if plan.is_file():
+        reader = csv.DictReader(io.StringIO(plan.read_text(encoding="utf-8-sig")))
+        header = list(reader.fieldnames or header)
+        kept = [r for r in reader if drop is None or not drop(r)]
+    present = {(r.get("source"), r.get("start"), r.get("end")) for r in kept}
+    added = [r for r in new if (r.get("source"), r.get("start"), r.get("end")) not in present]
+    for row in added:
+        header += [k for k in row if k not in header]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows([*kept, *added])
+    atomic_write_text(plan, out.getvalue())
+    return len(added)
+
+
+def rows_csv(rows: list[dict[str, str]], columns: Sequence[str] = COLUMNS[:6]) -> str:
+    """Rows as CSV lines (no header) in `columns` order, to paste into a spreadsheet plan."""
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore"
+    )
+    writer.writerows(rows)
+    return out.getvalue()

@@ -325,6 +325,10 @@ def write_rules(project: Project, clipkit: str) -> Path:
         f"CLIPKIT_PROJECT ?= {root}",
         f"CLIPKIT_RUN := {clipkit} --project {p}",
         "",
+        "# moments ticked in selections/*.md become plan rows (clipkit select --apply)",
+        f"{p}/plan.csv: $(wildcard {p}/selections/*.md)",
+        "\t@$(CLIPKIT_RUN) select --apply",
+        "",
     ]
     transcripts, extracts = [], []
     for rid in sorted(names):

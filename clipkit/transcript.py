@@ -154,28 +154,40 @@ def load_transcript(path: str | Path) -> Transcript:
     return from_json_dict(data, str(p))
 
 
+PARAGRAPH_PAUSE_MS = 1500
+
+
 def render_text(t: Transcript) -> str:
-    """Plain text: one paragraph per speaker turn, or per segment run when speakers are unknown."""
+    """A readable transcript: a paragraph per speaker turn or after a pause of 1.5 s or more,
+    each opening with its time (`[12:03] `) and, where known, the speaker's name."""
+    # words where the transcript has them (pauses inside Whisper's segments count), else cues
+    units = [(w.start, w.end, w.text, w.speaker) for w in t.words] or [
+        (seg.start, seg.end, seg.text.strip(), seg.speaker) for seg in t.segments
+    ]
     paragraphs: list[str] = []
     current: list[str] = []
-    speaker: str | None = None
-    for seg in t.segments:
-        text = seg.text.strip()
+    start, end, speaker = 0, 0, None
+    for u_start, u_end, text, who in units:
         if not text:
             continue
-        if current and seg.speaker != speaker:
-            paragraphs.append(_para(speaker, current))
+        if current and (who != speaker or u_start - end >= PARAGRAPH_PAUSE_MS):
+            paragraphs.append(_para(start, speaker, current))
             current = []
-        speaker = seg.speaker
+        if not current:
+            start = u_start
+        speaker, end = who, u_end
         current.append(text)
     if current:
-        paragraphs.append(_para(speaker, current))
+        paragraphs.append(_para(start, speaker, current))
     return "\n\n".join(paragraphs) + ("\n" if paragraphs else "")
 
 
-def _para(speaker: str | None, parts: list[str]) -> str:
+def _para(start: int, speaker: str | None, parts: list[str]) -> str:
+    from .timecode import format_clock
+
+    stamp = format_clock(start).rsplit(".", 1)[0]  # whole seconds: [12:03]
     body = " ".join(parts)
-    return f"{speaker}: {body}" if speaker else body
+    return f"[{stamp}] {speaker}: {body}" if speaker else f"[{stamp}] {body}"
 
 
 def transcript_from_cues(

@@ -4,6 +4,7 @@ Chromium (Debian's chromium + chromium-driver, driven by Selenium): assertions o
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import time
@@ -90,8 +91,11 @@ def test_find_to_plan_rows_cut_at_sentence_bounds(project: Path, tmp_path: Path)
     assert result.exit_code == 0
     assert result.stderr == f"Added 1 row(s) to {copy / 'plan.csv'}\n"
     rows = list(csv.DictReader((copy / "plan.csv").open(encoding="utf-8")))
-    assert (copy / "plan.csv").read_text().startswith(before)
+    old = list(csv.DictReader(io.StringIO(before)))
+    assert [{k: r[k] for k in old[0]} for r in rows[: len(old)]] == old  # the editor's rows stay
     new = rows[-1]
+    assert (new["title"], new["origin"]) == ("", "find")
+    assert new["slug"] == "conversation-" + new["start"].replace(":", "-").replace(".", "-")
     assert new["source"] == "recordings/conversation.mp4"
     assert new["description"].startswith("When it closed") and new["description"].endswith(
         "safe to go."
@@ -103,8 +107,41 @@ def test_find_to_plan_rows_cut_at_sentence_bounds(project: Path, tmp_path: Path)
     assert abs(parse_timecode(new["end"]) / 1000 - known["end"]) < 0.8
     again = invoke("find", "somewhere safe", str(copy), "--to-plan")
     assert again.stderr == f"Added 0 row(s) to {copy / 'plan.csv'}\n"  # no duplicate rows
-    cut = invoke("--project", str(copy), "cut", "-q")  # and the new row cuts
+    # cut takes the row once the editor has titled it; until then it names the row
+    cut = invoke("--project", str(copy), "cut", "-q")
+    assert cut.exit_code == 1
+    assert cut.stderr.strip().endswith(
+        "plan.csv:4: no title yet: a row `clipkit find` added needs one (fill its title)"
+    )
+    plan = copy / "plan.csv"
+    titled = list(csv.DictReader(plan.open(encoding="utf-8")))
+    titled[-1]["title"] = "Somewhere safe"
+    with plan.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(titled[0]))
+        writer.writeheader()
+        writer.writerows(titled)
+    cut = invoke("--project", str(copy), "cut", "-q")
     assert cut.exit_code == 0, cut.output
+
+
+@pytest.mark.engine
+def test_find_pick_and_csv(project: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    listed = invoke("find", "the", str(copy), "--recording", "conversation.mp4")
+    lines = listed.stdout.splitlines()
+    assert len(lines) > 3 and lines[0].startswith("  1  conversation  ")
+    rows_before = len(list(csv.DictReader((copy / "plan.csv").open(encoding="utf-8"))))
+    picked = invoke("find", "the", str(copy), "--pick", "1,3", "--to-plan")
+    assert picked.exit_code == 0 and picked.stdout.splitlines() == [lines[0], lines[2]]
+    rows = list(csv.DictReader((copy / "plan.csv").open(encoding="utf-8")))
+    assert len(rows) == rows_before + 2 and len({r["slug"] for r in rows[-2:]}) == 2
+    pasted = invoke("find", "the", str(copy), "--pick", "2", "--csv")
+    assert (
+        pasted.stdout.startswith("recordings/conversation.mp4,") and pasted.stdout.count("\n") == 1
+    )
+    bad = invoke("find", "the", str(copy), "--pick", "99")
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: --pick: no hit 99 (there are ")
 
 
 @pytest.mark.engine

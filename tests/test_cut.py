@@ -173,7 +173,7 @@ def test_rerun_skips_then_plan_change_rebuilds_only_that_extract(work: Path) -> 
     ]
     side = json.loads((out / "leeds-growing-up.json").read_text(encoding="utf-8"))
     assert side["start"] == pytest.approx(7 + 22 / 25) and side["tags"] == ["leeds", "family"]
-    assert side["description"] == "Where Tom grew up" and side["plan_row"] == f"{plan}:3"
+    assert side["description"] == "Where Tom grew up" and side["plan_row"] == "../plan.csv:3"
     stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
 
     again = invoke("cut", "--plan", str(plan), "-o", str(out))
