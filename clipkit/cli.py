@@ -697,8 +697,8 @@ def subs_slice(input_file: Path, start: str, end: str, output: Path | None) -> N
 )
 @click.option(
     "--snap",
-    type=click.Choice(["words", "silence"]),
-    help="Move in/out points out of words, or into pauses.",
+    type=click.Choice(["words", "silence", "off"]),
+    help="Move in/out points out of words, or into pauses; off: as typed.",
 )
 @click.option(
     "--snap-tolerance",

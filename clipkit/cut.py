@@ -100,7 +100,7 @@ class CutOptions:
             subs=Path(v["subs"]) if "subs" in v else None,
             fade_ms=ms("fade", defaults.fade_ms),
             loudness=float(v.get("loudness", defaults.loudness)),
-            snap=v.get("snap"),
+            snap=None if v.get("snap") in (None, "off") else v.get("snap"),
             snap_tolerance_ms=ms("snap_tolerance", defaults.snap_tolerance_ms),
             pad_ms=ms("pad", defaults.pad_ms),
             jobs=v.get("jobs"),

@@ -117,7 +117,7 @@ VALIDATORS: dict[str, dict[str, Any]] = {
         "loudness": _loudness,
         "aspect": _choice("source", "9:16"),
         "burn": _is(bool, "true or false"),
-        "snap": _choice("words", "silence"),
+        "snap": _choice("words", "silence", "off"),
     },
     "publish": {
         "privacy": _choice(*PRIVACY),

@@ -349,7 +349,7 @@ def test_unknown_column(work: Path) -> None:
     assert code == 1
     assert err == [
         f"Error: {work / 'bad.csv'}:1: unknown column(s) colour (known: source, start, end, title, "
-        "description, tags, slug, subs, style, pad)"
+        "description, tags, slug, subs, style, pad, origin)"
     ]
 
 

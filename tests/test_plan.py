@@ -81,5 +81,5 @@ def test_toml_plan_errors() -> None:
         )
     assert err.value.problems == [
         "p.toml: extract 1: missing key(s) end",
-        "p.toml: extract 2: unknown key(s) sorce (known: source, start, end, title, description, tags, slug, subs, style, pad)",
+        "p.toml: extract 2: unknown key(s) sorce (known: source, start, end, title, description, tags, slug, subs, style, pad, origin)",
     ]

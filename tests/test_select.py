@@ -128,12 +128,12 @@ def test_cut_warns_on_mid_word_and_short_extracts(project: Path) -> None:
     word = next(w for w in words[5:] if w["end"] - w["start"] > 0.25)
     inside = (word["start"] + word["end"]) / 2
     result = invoke("--project", str(project), "cut", str(project / "recordings" / "talk.mp4"), "--start",
-                    f"{inside:.3f}", "--end", f"{inside + 2:.3f}", "--dry-run")  # fmt: skip
+                    f"{inside:.3f}", "--end", f"{inside + 2:.3f}", "--snap", "off", "--dry-run")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"falls inside the word {word['word']!r}" in result.stdout
     assert "warning: the extract is only 2.0 s long" in result.stdout
     snapped = invoke("--project", str(project), "cut", str(project / "recordings" / "talk.mp4"), "--start",
-                     f"{inside:.3f}", "--end", f"{inside + 2:.3f}", "--snap", "words", "--dry-run")  # fmt: skip
+                     f"{inside:.3f}", "--end", f"{inside + 2:.3f}", "--dry-run")  # fmt: skip
     assert "falls inside the word" not in snapped.stdout
 
 

@@ -127,7 +127,9 @@ def test_zoom_to_json_keeps_speakers_then_to_srt_with_labels(tmp_path: Path) -> 
 
     txt = tmp_path / "story.txt"
     assert invoke("subs", "convert", str(zoom), str(txt)).exit_code == 0
-    assert txt.read_text(encoding="utf-8").startswith("Amira Khan: Thanks for coming in today")
+    assert txt.read_text(encoding="utf-8").startswith(
+        "[0:01] Amira Khan: Thanks for coming in today"
+    )
 
 
 def test_convert_srt_to_vtt_keeps_cues(tmp_path: Path) -> None:
