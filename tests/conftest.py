@@ -45,15 +45,20 @@ def system_ffmpeg() -> str | None:
 FFMPEGS = ["bundled", "system"]
 
 
+def ffmpeg_for(param: str) -> str:
+    """The binary a parametrized media test runs with (skips when there is no system one)."""
+    if param == "bundled":
+        return bundled_ffmpeg().path
+    path = system_ffmpeg()
+    if path is None:
+        pytest.skip("no usable system ffmpeg on PATH (CI installs Debian's)")
+    return path
+
+
 @pytest.fixture(params=FFMPEGS)
 def each_ffmpeg(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Runs a media test once with the bundled ffmpeg and once with the system one (if any)."""
-    if request.param == "system":
-        path = system_ffmpeg()
-        if path is None:
-            pytest.skip("no usable system ffmpeg on PATH (CI installs Debian's)")
-    else:
-        path = bundled_ffmpeg().path
+    path = ffmpeg_for(request.param)
     monkeypatch.setenv("CLIPKIT_FFMPEG", path)
     return path
 
@@ -115,12 +120,7 @@ def transcribe_sample(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
 @pytest.fixture(scope="module", params=FFMPEGS)
 def module_ffmpeg(request: pytest.FixtureRequest) -> Iterator[str]:
     """Like each_ffmpeg, for a module whose fixtures make media once per ffmpeg."""
-    if request.param == "system":
-        path = system_ffmpeg()
-        if path is None:
-            pytest.skip("no usable system ffmpeg on PATH (CI installs Debian's)")
-    else:
-        path = bundled_ffmpeg().path
+    path = ffmpeg_for(request.param)
     before = os.environ.get("CLIPKIT_FFMPEG")
     os.environ["CLIPKIT_FFMPEG"] = path
     yield path
