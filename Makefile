@@ -21,7 +21,7 @@ FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 TORCH ?= torch==2.13.0
 OPENAI_WHISPER ?= openai-whisper==20250625
 OPENAI_WHISPER_DEPS := numba numpy tiktoken tqdm more-itertools
-EXTRAS := faster-whisper,models,fetch,youtube,dev
+EXTRAS := faster-whisper,models,fetch,youtube,export,dev
 DEMO_OUT ?= demo-output
 PROJECT ?= samples/project
 RULES := $(PROJECT)/.clipkit/rules.mk

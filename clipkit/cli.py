@@ -1189,6 +1189,39 @@ def _project_arg(directory: Path | None) -> Any:
     return project
 
 
+@cli.command("export", context_settings=CONTEXT)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path),
+    help="The plan (default: the project's).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["fcpxml", "edl", "otio"]), default="otio",
+    show_default=True, help="Final Cut Pro XML, CMX 3600 EDL or OpenTimelineIO JSON.",
+)  # fmt: skip
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Default: exports/.")
+def export_(plan_file: Path | None, fmt: str, output_dir: Path | None) -> None:
+    """Export the plan's extracts as editing timelines (one per recording): the extracts as clips
+    at their in/out frames, with a marker for each title."""
+    from .cut import CutOptions, prepare
+    from .errors import InputError
+    from .export import export
+    from .plan import read_plan
+
+    project = _project()
+    if plan_file is None:
+        if project is None:
+            raise InputError("give --plan PLAN.csv (or run inside a project)")
+        plan_file = project.plan
+    out = output_dir or ((project.root if project else Path.cwd()) / "exports")
+    settings = project.settings.get("cut", {}) if project is not None else {}
+    options = CutOptions.from_settings({**settings, "burn": False}, out)
+    prepared = prepare(read_plan(plan_file), plan_file.parent, options)
+    for path in export(prepared.extracts, out, fmt):
+        click.echo(str(path))
+
+
 @cli.command("select", context_settings=CONTEXT)
 @click.argument("recordings", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--apply", "apply_", is_flag=True, help="Turn the ticked moments into plan rows.")

@@ -158,3 +158,52 @@ def test_make_extracts_applies_changed_selections(project: Path) -> None:
     rows = plan_rows(project)
     assert "Growing up in Leeds" in [r["title"] for r in rows]
     assert (project / "extracts" / "growing-up-in-leeds.mp4").is_file()
+
+
+@pytest.mark.parametrize("fmt", ["otio", "fcpxml", "edl"])
+def test_export_timelines_read_back_to_the_frame(project: Path, tmp_path: Path, fmt: str) -> None:
+    otio = pytest.importorskip("opentimelineio")
+    from clipkit.cut import CutOptions, prepare
+    from clipkit.plan import read_plan
+
+    out = tmp_path / "exports"
+    plan = tmp_path / "plan.csv"
+    talk = project / "recordings" / "talk.mp4"
+    plan.write_text(
+        "source,start,end,title\n"
+        f"{talk},0:01.5,0:03.9,Opening\n{talk},0:08.04,0:17.33,Leeds\n{talk},00:00:37:12,0:48,Parents\n",
+        encoding="utf-8",
+    )
+    result = invoke("export", "--plan", str(plan), "--format", fmt, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    (path,) = out.iterdir()
+    fps = 25  # the sample's rate; an EDL does not record it, so it is read back at it
+    read = {"rate": fps} if fmt == "edl" else {}
+    timeline = otio.adapters.read_from_file(str(path), **read)
+    clips = list(timeline.find_clips())
+    extracts = prepare(read_plan(plan), tmp_path, CutOptions(out_dir=out)).extracts
+    assert len(clips) == len(extracts) == 3
+    # the FCPXML reader floors rational times (201/25 s reads back as frame 200): its file
+    # holds the exact frames, checked below, so one frame of slack is the reader's
+    slack = 1 if fmt == "fcpxml" else 0
+    written = []
+    if fmt == "fcpxml":
+        import xml.etree.ElementTree as ET
+        from fractions import Fraction
+
+        def frames_of(value: str) -> Fraction:
+            return Fraction(value.removesuffix("s")) * fps
+
+        written = [
+            (frames_of(c.get("start", "0s")), frames_of(c.get("duration", "0s")))
+            for c in ET.parse(path).iter("clip")
+        ]
+    for k, (clip, ex) in enumerate(zip(clips, extracts, strict=True)):
+        first = round(ex.start_ms * fps / 1000)
+        frames = round(ex.end_ms * fps / 1000) - first
+        assert abs(clip.source_range.start_time.rescaled_to(fps).value - first) <= slack
+        assert abs(clip.source_range.duration.rescaled_to(fps).value - frames) <= slack
+        # CMX 3600 EDLs keep marker text in capitals
+        assert [m.name.casefold() for m in clip.markers] == [ex.title.casefold()]
+        if written:
+            assert written[k] == (first, frames)
