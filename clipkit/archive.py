@@ -90,6 +90,58 @@ ASSETS_JS = r"""
     var m = /t=([0-9.]+)/.exec(location.hash);
     if (m) player.addEventListener("loadedmetadata", function () { player.currentTime = parseFloat(m[1]); }, { once: true });
   }
+  // Editor mode: selected words become an extract's in/out points, saved as a plan row.
+  var editor = document.getElementById("editor");
+  if (editor) {
+    var chosen = null, stopAt = null;
+    function fmt(t) { var m = Math.floor(t / 60), s = (t - 60 * m).toFixed(2); return m + ":" + (s < 10 ? "0" : "") + s; }
+    function pick() {
+      var sel = window.getSelection();
+      if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return;
+      var range = sel.getRangeAt(0);
+      var words = Array.prototype.filter.call(document.querySelectorAll(".transcript .w"),
+        function (w) { return range.intersectsNode(w); });
+      if (!words.length) return;
+      var first = words[0], last = words[words.length - 1];
+      chosen = { start: parseFloat(first.dataset.s), end: parseFloat(last.dataset.e),
+                 text: words.map(function (w) { return w.textContent; }).join(" ") };
+      document.getElementById("ed-in").textContent = fmt(chosen.start);
+      document.getElementById("ed-out").textContent = fmt(chosen.end);
+      document.getElementById("ed-len").textContent = (chosen.end - chosen.start).toFixed(1) + " s";
+      document.getElementById("ed-text").textContent = chosen.text;
+    }
+    document.addEventListener("mouseup", pick);
+    document.addEventListener("keyup", pick);
+    document.getElementById("ed-play").addEventListener("click", function () {
+      if (!chosen || !player) return;
+      stopAt = chosen.end; seek(chosen.start);
+    });
+    if (player) player.addEventListener("timeupdate", function () {
+      if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; }
+    });
+    document.getElementById("ed-save").addEventListener("click", function () {
+      var status = document.getElementById("ed-status");
+      if (!chosen) { status.textContent = "Select some words of the transcript first."; return; }
+      var row = { source: editor.dataset.source, start: chosen.start, end: chosen.end,
+                  title: document.getElementById("ed-title").value,
+                  description: document.getElementById("ed-desc").value,
+                  tags: document.getElementById("ed-tags").value };
+      if (!row.title.trim()) { status.textContent = "Give the extract a title."; return; }
+      if (location.protocol.indexOf("http") === 0) {
+        fetch("/api/rows", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(row) })
+          .then(function (r) { return r.json(); })
+          .then(function (j) { status.textContent = j.ok ? "Saved: " + j.row : "Not saved: " + j.error; })
+          .catch(function () { status.textContent = "Not saved: the review server is not running."; });
+      } else {  // a static page: the row to paste into plan.csv
+        var line = [row.source, fmt(row.start), fmt(row.end), row.title, row.description, row.tags]
+          .map(function (v) { v = String(v); return /[",\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }).join(",");
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(new Blob([line + "\n"], { type: "text/csv" }));
+        a.download = "plan-row.csv"; a.click();
+        status.textContent = "Downloaded plan-row.csv: paste its line into plan.csv.";
+      }
+    });
+  }
   // Search over every transcript (index page).
   var box = document.getElementById("search"), out = document.getElementById("results");
   if (box && out && window.CLIPKIT_INDEX) {
@@ -219,7 +271,15 @@ def _href(rel: str) -> str:
     return quote(rel, safe="/.-_~")
 
 
-def _transcript_html(sentences: list[Sentence]) -> str:
+def _words_html(s: Sentence) -> str:
+    """A sentence as word spans with their times, for selecting a moment (editor mode)."""
+    return " ".join(
+        f'<span class="w" data-s="{w.start / 1000:.3f}" data-e="{w.end / 1000:.3f}">{_e(w.text)}</span>'
+        for w in s.words
+    )
+
+
+def _transcript_html(sentences: list[Sentence], editor: bool = False) -> str:
     parts = []
     speaker = None
     for s in sentences:
@@ -231,9 +291,25 @@ def _transcript_html(sentences: list[Sentence]) -> str:
         parts.append(
             f'<p class="line" data-t="{t:.3f}"><button type="button" class="ts" data-t="{t:.3f}" '
             f'aria-label="Play from {_e(format_clock(s.start))}">{_e(format_clock(s.start).rsplit(".", 1)[0])}</button>'
-            f"{who}{_e(s.text)}</p>"
+            f"{who}{_words_html(s) if editor else _e(s.text)}</p>"
         )
     return "\n".join(parts)
+
+
+def _editor_html(source: str) -> str:
+    """The editor's panel: select transcript text, check and play the range, name it, save it
+    as a plan row (to the local server of `clipkit review`, else as a CSV line to download)."""
+    return f"""<section id="editor" aria-labelledby="editor-h" data-source="{_e(source)}">
+<h2 id="editor-h">Make an extract</h2>
+<p class="meta">Select the words of a moment in the transcript below, then save it as a row of the plan.</p>
+<p>In <output id="ed-in">–</output> · out <output id="ed-out">–</output> · <output id="ed-len"></output></p>
+<p id="ed-text" class="meta"></p>
+<button type="button" id="ed-play">Play this range</button>
+<label for="ed-title">Title</label><input id="ed-title" type="text" maxlength="100">
+<label for="ed-desc">Description</label><input id="ed-desc" type="text">
+<label for="ed-tags">Tags (separated by ;)</label><input id="ed-tags" type="text">
+<p><button type="button" id="ed-save">Save to the plan</button> <output id="ed-status" role="status"></output></p>
+</section>"""
 
 
 def _extract_sidecars(project: Project) -> list[tuple[Path, ExtractSidecar]]:
@@ -245,8 +321,13 @@ def _extract_sidecars(project: Project) -> list[tuple[Path, ExtractSidecar]]:
 
 
 def build_site(
-    project: Project, out: Path, copy_media: bool = False, title: str | None = None
+    project: Project,
+    out: Path,
+    copy_media: bool = False,
+    title: str | None = None,
+    editor: bool = False,
 ) -> SiteResult:
+    """The site; `editor` adds the panel that turns selected transcript text into plan rows."""
     transcripts = load_transcripts(project)
     sources = recording_paths(project, transcripts)
     archive_title = (
@@ -298,10 +379,11 @@ def build_site(
 <main id="main">
 {player}
 {extract_html}
+{_editor_html(sources[name]) if editor else ""}
 <h2 id="transcript">Transcript</h2>
 <p class="meta">Select a time to play the recording from there.</p>
 <div class="transcript">
-{_transcript_html(sentences)}
+{_transcript_html(sentences, editor)}
 </div>
 </main>"""
         page = stories_dir / f"{slug}.html"

@@ -1222,6 +1222,25 @@ def export_(plan_file: Path | None, fmt: str, output_dir: Path | None) -> None:
         click.echo(str(path))
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+def review(directory: Path | None, port: int) -> None:
+    """Choose moments in the browser: the story archive in editor mode on 127.0.0.1. Select
+    transcript text, play exactly that range, name it, and save it as a plan row."""
+    import time
+
+    from .review import start_review
+
+    server, url = start_review(_project_arg(directory), port)
+    click.echo(f"Open {url} (Ctrl-C stops the server)", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        server.shutdown()
+
+
 @cli.command("select", context_settings=CONTEXT)
 @click.argument("recordings", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--apply", "apply_", is_flag=True, help="Turn the ticked moments into plan rows.")
@@ -1337,8 +1356,15 @@ def find(
 @click.option(
     "--title", help="The archive's title (default: the playlist title, else the folder's name)."
 )
+@click.option(
+    "--editor", is_flag=True, help="Add the panel that turns selected text into plan rows."
+)
 def archive(
-    directory: Path | None, output_dir: Path | None, copy_media: bool, title: str | None
+    directory: Path | None,
+    output_dir: Path | None,
+    copy_media: bool,
+    title: str | None,
+    editor: bool,
 ) -> None:
     """Build a static story archive: a page per story with its video, captions, a transcript
     that seeks the player, its extracts, and a search over every transcript."""
@@ -1346,7 +1372,7 @@ def archive(
 
     project = _project_arg(directory)
     out = output_dir or project.root / "site"
-    result = build_site(project, out, copy_media=copy_media, title=title)
+    result = build_site(project, out, copy_media=copy_media, title=title, editor=editor)
     for note in result.notes:
         click.echo(f"Warning: {note}", err=True)
     click.echo(f"Wrote {len(result.pages)} story page(s) and the index: {result.index}")

@@ -203,10 +203,15 @@ def moment_bounds(moment: Moment, words: Sequence[Word], pad_ms: int) -> tuple[i
             f"the moment {moment.title!r} names sentences the transcript no longer has; "
             "run `clipkit select` to refresh the selection file"
         ) from exc
-    start, end = sentences[first].start, sentences[last].end
-    before = sentences[first - 1].end if first > 0 else 0
-    after = sentences[last + 1].start if last + 1 < len(sentences) else None
-    start = max(start - pad_ms, (before + start) // 2 if first > 0 else 0)
+    return padded_bounds(words, sentences[first].start, sentences[last].end, pad_ms)
+
+
+def padded_bounds(words: Sequence[Word], start: int, end: int, pad_ms: int) -> tuple[int, int]:
+    """`start`..`end` (a run of whole words) padded by `pad_ms`, but never past the middle of
+    the gap to the word before or after."""
+    before = max((w.end for w in words if w.end <= start), default=None)
+    after = min((w.start for w in words if w.start >= end), default=None)
+    start = max(start - pad_ms, 0 if before is None else (before + start) // 2)
     end = end + pad_ms if after is None else min(end + pad_ms, (end + after) // 2)
     return start, end
 

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import srt
 
+from clipkit.serve import serve_directory
 from clipkit.subtitles import Word
 from clipkit.transcript import Segment, Transcript, to_json_dict
 
 from .conftest import ROOT, SAMPLE, SCRIPT, invoke
-from .static_server import serve_directory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -310,3 +311,74 @@ def test_from_file_url_captions_still_load(browser, site: str, project: Path) ->
         "return n",
     )
     assert cues >= 8
+
+
+@pytest.mark.engine
+def test_editor_mode_selection_becomes_a_row_that_cuts(
+    browser, project: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`clipkit review`: select transcript text in Chromium, see the times, save the row through
+    the local server, and `cut` makes exactly that extract."""
+    from selenium.webdriver.common.by import By
+
+    from clipkit.project import load_project
+    from clipkit.review import start_review
+
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    server, url = start_review(load_project(copy))
+    try:
+        browser.get(url)
+        browser.find_element(By.CSS_SELECTOR, ".stories a").click()
+        wait_for(browser, "return document.getElementById('editor') !== null")
+        # select from "I grew up" to the end of its sentence, as a mouse would
+        words = browser.execute_script("""
+            var spans = Array.from(document.querySelectorAll('.transcript .w'));
+            var a = spans.findIndex(function (w, k) { return w.textContent === 'I' && spans[k + 1].textContent === 'grew'; });
+            var b = a; while (!/[.!?]$/.test(spans[b].textContent)) b++;
+            var range = document.createRange();
+            range.setStart(spans[a].firstChild, 0); range.setEnd(spans[b].firstChild, spans[b].textContent.length);
+            var sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+            document.dispatchEvent(new MouseEvent('mouseup'));
+            return [spans[a].dataset.s, spans[b].dataset.e, spans.slice(a, b + 1).map(function (w) { return w.textContent; }).join(' ')];
+        """)
+        start, end, text = float(words[0]), float(words[1]), words[2]
+        assert browser.find_element(By.ID, "ed-text").text == text
+        assert browser.find_element(By.ID, "ed-in").text.startswith(f"0:{int(start):02d}")
+        browser.find_element(By.ID, "ed-play").click()
+        wait_for(
+            browser,
+            f"var p = document.getElementById('player'); return p.currentTime >= {start} && p.currentTime < {end};",
+        )
+        browser.find_element(By.ID, "ed-title").send_keys("Where Tom grew up")
+        browser.find_element(By.ID, "ed-tags").send_keys("leeds; family")
+        browser.find_element(By.ID, "ed-save").click()
+        status = wait_for(
+            browser,
+            "var s = document.getElementById('ed-status').textContent; return s.length ? s : null;",
+        )
+        browser.save_screenshot(str(tmp_path / "editor.png"))
+        assert status.startswith("Saved: Where Tom grew up"), status
+    finally:
+        server.shutdown()
+        server.server_close()
+    rows = list(csv.DictReader((copy / "plan.csv").open(encoding="utf-8")))
+    row = rows[-1]
+    assert (row["title"], row["tags"], row["origin"]) == (
+        "Where Tom grew up",
+        "leeds;family",
+        "review",
+    )
+    from clipkit.timecode import parse_timecode
+
+    assert start - 0.21 <= parse_timecode(row["start"]) / 1000 <= start
+    assert end <= parse_timecode(row["end"]) / 1000 <= end + 0.21
+    cut = invoke("--project", str(copy), "cut", "--only", "where-tom-grew-up", "-q")
+    assert cut.exit_code == 0, cut.output
+    cues = list(
+        srt.parse((copy / "extracts" / "where-tom-grew-up.srt").read_text(encoding="utf-8"))
+    )
+    from clipkit.metrics import normalize_words
+
+    assert normalize_words(" ".join(c.content for c in cues)) == normalize_words(text)
+    assert (tmp_path / "editor.png").stat().st_size > 10_000

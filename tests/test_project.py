@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from clipkit.serve import serve_directory
+
 from .conftest import ROOT, SAMPLE, invoke
-from .static_server import serve_directory
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""A static host for tests: files served on 127.0.0.1 with their types (video/mp4 for yt-dlp's
-generic extractor) and byte ranges (a browser's player needs them to seek)."""
+"""A small local web server on 127.0.0.1: files with their types and byte ranges (a browser's
+player needs them to seek), for `clipkit review` and the tests' static hosts."""
 
 from __future__ import annotations
 
