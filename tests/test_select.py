@@ -207,3 +207,17 @@ def test_export_timelines_read_back_to_the_frame(project: Path, tmp_path: Path, 
         assert [m.name.casefold() for m in clip.markers] == [ex.title.casefold()]
         if written:
             assert written[k] == (first, frames)
+
+
+def test_a_vertical_extract_longer_than_shorts_allow_is_flagged(tmp_path: Path) -> None:
+    from .conftest import ffmpeg
+
+    long = tmp_path / "long.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=320x240:r=10:d=200", "-f", "lavfi",
+           "-i", "sine=d=200", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(long))  # fmt: skip
+    result = invoke("cut", str(long), "--start", "0", "--end", "3:10", "--aspect", "9:16",
+                    "--dry-run", "-o", str(tmp_path / "out"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: the extract is 3:10.000 long; YouTube Shorts take at most 3:00" in result.stdout
+    )
