@@ -351,6 +351,27 @@ def _status(quiet: bool) -> Any:
     help="Audio track to transcribe, from 1 (default: the one with speech).",
 )
 @click.option(
+    "--speakers",
+    type=click.Choice(["off", "files", "channels"]),
+    default="off",
+    show_default=True,
+    help="Who speaks: files (one audio file per participant, e.g. Zoom's audio*.m4a), "
+    "channels (one microphone per channel).",
+)
+@click.option(
+    "--speaker-audio",
+    type=click.Path(path_type=Path),
+    help="The folder of per-participant audio (default: beside the recording).",
+)
+@click.option(
+    "--speaker-labels",
+    "speaker_labels",
+    type=click.Choice(SPEAKER_LABELS),
+    default="none",
+    show_default=True,
+    help="Mark speaker turns in the SRT: `NAME: ` prefixes or `- ` dashes (WebVTT has voices).",
+)
+@click.option(
     "--vocabulary",
     multiple=True,
     help="Names and words of your project, comma-separated (repeatable): "
@@ -373,6 +394,9 @@ def transcribe(
     jobs: int | None,
     threads: int | None,
     audio_track: int | None,
+    speakers: str,
+    speaker_audio: Path | None,
+    speaker_labels: str,
     vocabulary: tuple[str, ...],
     initial_prompt: str | None,
     force: bool,
@@ -1222,6 +1246,30 @@ def export_(plan_file: Path | None, fmt: str, output_dir: Path | None) -> None:
         click.echo(str(path))
 
 
+@cli.command("speakers", context_settings=CONTEXT)
+@click.argument("transcript", type=click.Path(path_type=Path))
+@click.option(
+    "--name", "names", multiple=True, required=True, help='A new name: "Speaker 1=Amira".'
+)
+@PROFILE_OPTION
+@LABELS_OPTION
+def speakers_(
+    transcript: Path, names: tuple[str, ...], profile: str | None, speaker_labels: str
+) -> None:
+    """Rename speakers in a transcript JSON and in its SRT, VTT and TXT beside it."""
+    from .errors import InputError
+    from .speakers import rename_files
+
+    pairs = {}
+    for item in names:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise InputError(f'--name {item!r}: give OLD=NEW, e.g. "Speaker 1=Amira"')
+        pairs[old.strip()] = new.strip()
+    for path in rename_files(transcript, pairs, profile, speaker_labels):
+        click.echo(str(path))
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
@@ -1289,6 +1337,7 @@ def select_(recordings: tuple[Path, ...], apply_: bool, pad: str, quiet: bool) -
 )
 @click.option("--pick", help="Only these hits, by the numbers printed: 1,3.")
 @click.option("--recording", help="Only hits in this recording (its file name or stem).")
+@click.option("--speaker", help="Only what this speaker said (as the transcript names them).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the hits as plan rows to paste.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
 def find(
@@ -1299,6 +1348,7 @@ def find(
     to_plan: bool,
     pick: str | None,
     recording: str | None,
+    speaker: str | None,
     as_csv: bool,
     as_json: bool,
 ) -> None:
@@ -1313,6 +1363,8 @@ def find(
     hits = search(transcripts, query, regex=regex, context=context)
     if recording:
         hits = [h for h in hits if recording in (h.recording, Path(h.source).name)]
+    if speaker:
+        hits = [h for h in hits if (h.speaker or "").casefold() == speaker.casefold()]
     numbered = list(enumerate(hits, start=1))
     if pick:
         numbered = pick_hits(numbered, pick)

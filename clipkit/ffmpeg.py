@@ -611,8 +611,10 @@ def iter_audio(
     track: int = 0,
     block_seconds: float = 30.0,
     limit_seconds: float | None = None,
+    channels: bool = False,
 ) -> Iterator:  # Iterator[numpy.ndarray]
-    """Decode one audio stream as mono float32 blocks of about `block_seconds` at `sample_rate`.
+    """Decode one audio stream as mono float32 blocks of about `block_seconds` at `sample_rate`
+    (with `channels`: blocks of shape (channels, samples), each channel apart).
 
     PyAV decodes in-process (no ffmpeg binary, no pipe), so memory stays bounded by the block
     size however long the recording is.
@@ -633,13 +635,15 @@ def iter_audio(
             if track >= len(streams):
                 raise MediaError(f"{path}: has no audio track {track + 1} (it has {len(streams)})")
             stream = streams[track]
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+            layout = stream.layout.name if channels else "mono"
+            resampler = av.AudioResampler(format="s16p", layout=layout, rate=sample_rate)
             # resampling a few large frames is much cheaper than thousands of codec-sized ones
             fifo = av.AudioFifo()
 
             def resampled(frames: list) -> Iterator:  # type: ignore[type-arg]
                 for out in frames:
-                    yield out.to_ndarray().reshape(-1).astype(np.float32) * (1 / 32768.0)
+                    planes = out.to_ndarray().astype(np.float32) * (1 / 32768.0)
+                    yield planes if channels else planes.reshape(-1)
 
             def chunks() -> Iterator:  # type: ignore[type-arg]
                 for frame in container.decode(stream):
@@ -652,18 +656,19 @@ def iter_audio(
                 yield from resampled(resampler.resample(None))
 
             for samples in chunks():
-                if limit is not None and produced + pending_len + len(samples) >= limit:
-                    pending.append(samples[: limit - produced - pending_len])
+                count = samples.shape[-1]
+                if limit is not None and produced + pending_len + count >= limit:
+                    pending.append(samples[..., : limit - produced - pending_len])
                     break
                 pending.append(samples)
-                pending_len += len(samples)
+                pending_len += count
                 if pending_len >= block:
-                    joined = np.concatenate(pending)
+                    joined = np.concatenate(pending, axis=-1)
                     yield joined
-                    produced += len(joined)
+                    produced += joined.shape[-1]
                     pending, pending_len = [], 0
             if pending:
-                yield np.concatenate(pending)
+                yield np.concatenate(pending, axis=-1)
     except av.FFmpegError as exc:
         raise MediaError(f"{path}: cannot decode audio ({exc})") from exc
 

@@ -30,6 +30,8 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
         "vad": "vad",
         "vocabulary": "vocabulary",
         "initial_prompt": "initial_prompt",
+        "speakers": "speakers",
+        "speaker_labels": "speaker_labels",
     },
     "cut": {
         "style": "style",
@@ -106,6 +108,8 @@ VALIDATORS: dict[str, dict[str, Any]] = {
     "transcribe": {
         "vad": _is(bool, "true or false"),
         "vocabulary": _terms,
+        "speakers": _choice("off", "files", "channels"),
+        "speaker_labels": _choice("none", "prefix", "dash"),
         "engine": _named("engine"),
         "profile": _named("profile"),
     },

@@ -21,6 +21,7 @@ from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS, write
 from .fsutil import is_up_to_date, item_lock
 from .models import LocalModel
 from .progress import Event, EventCallback
+from .speakers import with_speakers
 from .subtitles import Profile, shape_words
 from .transcript import Segment, Transcript
 
@@ -40,6 +41,9 @@ class TranscribeOptions:
     threads: int | None = None  # CPU threads per worker; None: cores / workers
     audio_track: int | None = None  # 0-based; None: the track with speech
     vocabulary: tuple[str, ...] = ()  # the project's names and jargon
+    speakers: str = "off"  # off, files (one audio file per participant), channels
+    speaker_audio: Path | None = None  # the folder of participant files (default: beside)
+    speaker_labels: str = "none"  # in SRT: none, prefix (NAME:) or dash
     initial_prompt: str | None = None
 
     @classmethod
@@ -65,6 +69,9 @@ class TranscribeOptions:
             threads=v.get("threads"),
             audio_track=int(track) - 1 if track else None,
             vocabulary=vocabulary_of(v.get("vocabulary", ())),
+            speakers=str(v.get("speakers", "off")),
+            speaker_audio=Path(v["speaker_audio"]) if v.get("speaker_audio") else None,
+            speaker_labels=str(v.get("speaker_labels", "none")),
             initial_prompt=v.get("initial_prompt"),
         )
 
@@ -167,13 +174,14 @@ def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str
     return (
         data.get("engine") == options.engine
         and data.get("model") == model_name
-        and (data.get("meta") or {}) == steering(options.engine_options())
+        and (data.get("meta") or {}) == steering(options.engine_options(), options.speakers)
     )
 
 
-def steering(options: EngineOptions) -> dict[str, Any]:
-    """What steered the engine besides its model, recorded in the transcript's meta."""
-    out: dict[str, Any] = {}
+def steering(options: EngineOptions, speakers: str = "off") -> dict[str, Any]:
+    """What shaped the transcript besides the model (vocabulary, prompt, speaker source),
+    recorded in its meta: a change makes the transcript stale."""
+    out: dict[str, Any] = {"speakers": speakers} if speakers != "off" else {}
     if options.vocabulary:
         out["vocabulary"] = list(options.vocabulary)
     if options.initial_prompt:
@@ -181,8 +189,12 @@ def steering(options: EngineOptions) -> dict[str, Any]:
     return out
 
 
-def write_outputs(transcript: Transcript, outputs: Sequence[Path], profile: Profile) -> None:
-    cues = shape_words(transcript.words, profile, media_end=transcript.duration_ms or None)
+def write_outputs(
+    transcript: Transcript, outputs: Sequence[Path], profile: Profile, speaker_labels: str = "none"
+) -> None:
+    cues = shape_words(
+        transcript.words, profile, speaker_labels, media_end=transcript.duration_ms or None
+    )
     for out in outputs:
         write(out, cues, transcript)
 
@@ -248,6 +260,47 @@ def shift_transcript(t: Transcript, offset_ms: int) -> tuple[Segment, ...]:
     )
 
 
+def label_speakers(
+    transcript: Transcript, path: Path, track: int, mode: str, folder: str | None
+) -> tuple[Transcript, list[str]]:
+    """Speakers from per-participant files or per-person channels (speakers.py)."""
+    from .speakers import (
+        channels_differ,
+        participant_files,
+        voices_from_channels,
+        voices_from_files,
+    )
+
+    if mode == "files":
+        files = participant_files(path, Path(folder) if folder else None)
+        return with_speakers(transcript, voices_from_files(files)), []
+    voices = voices_from_channels(path, track)
+    if not channels_differ(voices):
+        return transcript, [
+            f"{path.name}: its channels carry the same sound (no microphone per person); "
+            "speakers not told apart"
+        ]
+    return with_speakers(transcript, voices), []
+
+
+def check_speakers(
+    paths: Sequence[Path], infos: Sequence[MediaInfo], options: TranscribeOptions
+) -> None:
+    """Speaker sources are checked before any model loads: a clear error, not a late one."""
+    from .speakers import MODES, participant_files
+
+    if options.speakers not in MODES:
+        raise InputError(f"unknown --speakers {options.speakers!r} (choose {', '.join(MODES)})")
+    for p, info in zip(paths, infos, strict=True):
+        if options.speakers == "files":
+            participant_files(p, options.speaker_audio)
+        elif options.speakers == "channels" and info.channels < 2:
+            raise InputError(
+                f"{p.name} has one audio channel: --speakers channels needs a recording with "
+                "one microphone per channel"
+            )
+
+
 def transcribe_one(
     engine: Engine,
     path: Path,
@@ -256,6 +309,7 @@ def transcribe_one(
     profile: Profile,
     on_progress: Callable[[int], None] | None = None,
     track: int = 0,
+    speakers: tuple[str, str | None, str] = ("off", None, "none"),
 ) -> tuple[Transcript, list[str]]:
     """Decode in windows, transcribe each, tighten word timings to the speech, write every
     output. Returns the transcript and warnings (a truncated file)."""
@@ -283,7 +337,7 @@ def transcribe_one(
         engine.options = chosen
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
-        engine.model_name, str(path), meta=steering(chosen),
+        engine.model_name, str(path), meta=steering(chosen, speakers[0]),
     )  # fmt: skip
     warnings = []
     decoded_ms = decoded * 1000 // SAMPLE_RATE
@@ -292,7 +346,11 @@ def transcribe_one(
             f"{path.name}: audio ends at {decoded_ms / 1000:.1f} s but the file says "
             f"{duration_ms / 1000:.1f} s: truncated or damaged?"
         )
-    write_outputs(transcript, outputs, profile)
+    mode, folder, labels = speakers
+    if mode != "off":
+        transcript, said = label_speakers(transcript, path, track, mode, folder)
+        warnings += said
+    write_outputs(transcript, outputs, profile, labels)
     return transcript, warnings
 
 
@@ -319,6 +377,7 @@ def _work(
     total: int,
     track: int,
     fresh: Callable[[], bool],
+    speakers: tuple[str, str | None, str],
 ) -> FileResult:
     assert _worker_engine is not None and _worker_events is not None
     events = _worker_events
@@ -332,12 +391,12 @@ def _work(
 
     return _transcribe_locked(
         _worker_engine, Path(path), duration_ms, [Path(o) for o in outputs], profile, progress,
-        track, fresh, waiting,
+        track, fresh, waiting, speakers,
     )  # fmt: skip
 
 
 def _transcribe_locked(  # type: ignore[no-untyped-def]
-    engine, path: Path, duration_ms, outputs, profile, progress, track, fresh, waiting
+    engine, path: Path, duration_ms, outputs, profile, progress, track, fresh, waiting, speakers
 ) -> FileResult:
     """One recording under its lock: a second clipkit run on the same outputs waits, then finds
     them made and skips."""
@@ -345,7 +404,7 @@ def _transcribe_locked(  # type: ignore[no-untyped-def]
         if fresh():
             return FileResult(str(path), "skipped", tuple(map(str, outputs)), duration_ms)
         transcript, warnings = transcribe_one(
-            engine, path, duration_ms, outputs, profile, progress, track
+            engine, path, duration_ms, outputs, profile, progress, track, speakers
         )
     return FileResult(
         str(path),
@@ -399,6 +458,7 @@ def transcribe_files(
     if not paths:
         raise InputError("no recordings given")
     infos, tracks = validate_recordings(paths, options.audio_track)
+    check_speakers(paths, infos, options)
     for i, (p, track) in enumerate(zip(paths, tracks, strict=True)):
         if track.reason:
             emit(Event("warning", str(p), i + 1, len(paths), message=f"{p.name}: {track.reason}"))
@@ -448,9 +508,14 @@ def transcribe_files(
             min(options.jobs, len(pending)) if options.jobs else spec.workers(cores, len(pending))
         )
         threads = options.threads or spec.threads(cores, workers)
+        speaker_spec = (
+            options.speakers,
+            str(options.speaker_audio) if options.speaker_audio else None,
+            options.speaker_labels,
+        )
         jobs = [
             (str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]], options.profile,
-             i + 1, total, tracks[i].index, fresh[i])
+             i + 1, total, tracks[i].index, fresh[i], speaker_spec)
             for i in pending
         ]  # fmt: skip
         run = _run_here if workers == 1 else _run_pool
@@ -476,7 +541,7 @@ def _run_here(  # type: ignore[no-untyped-def]
     """One worker: no process start-up cost, the model loaded in this process."""
     engine = load_engine(options.engine, model, threads, options.engine_options())
     for job in jobs:
-        path, duration, outputs, profile, index, total, track, fresh = job
+        path, duration, outputs, profile, index, total, track, fresh, speakers = job
         emit(Event("start", path, index, total, duration_ms=duration))
 
         def progress(
@@ -495,7 +560,7 @@ def _run_here(  # type: ignore[no-untyped-def]
         try:
             result = _transcribe_locked(
                 engine, Path(path), duration, [Path(o) for o in outputs], profile, progress,
-                track, fresh, waiting,
+                track, fresh, waiting, speakers,
             )  # fmt: skip
         except ClipkitError as exc:
             result = FileResult(path, "failed", (), duration, error=str(exc))
