@@ -22,6 +22,7 @@ from .fsutil import atomic_write_text
 from .plan import slugify
 from .project import Project, project_recordings
 from .sidecar import EXTRACT_FORMAT, ExtractSidecar
+from .stories import Story, consent_of, held_back, load_stories
 from .subtitles import render_vtt, shape_words
 from .timecode import format_clock
 from .transcript import JSON_FORMAT, Transcript, from_json_dict
@@ -330,6 +331,13 @@ def build_site(
     """The site; `editor` adds the panel that turns selected transcript text into plan rows."""
     transcripts = load_transcripts(project)
     sources = recording_paths(project, transcripts)
+    stories = load_stories(project.root)
+    files = {name: Path(sources[name]).name for name in transcripts}
+    held = [] if editor else held_back(stories, [files[n] for n in transcripts])
+    if not editor:  # lived-experience stories go online only with consent given
+        transcripts = {
+            n: t for n, t in transcripts.items() if consent_of(stories, files[n]) == "given"
+        }
     archive_title = (
         title or project.settings.get("publish", {}).get("playlist") or project.root.name
     )
@@ -338,7 +346,7 @@ def build_site(
     (out / "captions").mkdir(exist_ok=True)
     atomic_write_text(out / "assets" / "style.css", ASSETS_CSS.lstrip())
     atomic_write_text(out / "assets" / "archive.js", ASSETS_JS.lstrip())
-    result = SiteResult(index=out / "index.html")
+    result = SiteResult(index=out / "index.html", notes=list(held))
     extracts = _extract_sidecars(project)
     stories_dir = out / "stories"
     media_dir = out / "media"
@@ -346,7 +354,11 @@ def build_site(
     for name, transcript in transcripts.items():
         slug = slugify(name)
         recording = project.root / sources[name]
-        story_title = _story_title(recording, name)
+        story = stories.get(files[name])
+        story_title = (story.title if story and story.title else "") or _story_title(
+            recording, name
+        )
+        about = _story_meta(story)
         sentences = sentences_of(transcript.words)
         cues = shape_words(transcript.words)
         captions = out / "captions" / f"{slug}.vtt"
@@ -375,6 +387,7 @@ def build_site(
         extract_html = _extracts_html(mine, stories_dir, copy_media, media_dir, lang, result)
         body = f"""<header><p><a href="../index.html">{_e(archive_title)}</a></p>
 <h1>{_e(story_title)}</h1>
+{about}
 <p class="meta">{_e(duration)} · {len(mine)} extract{"s" if len(mine) != 1 else ""}</p></header>
 <main id="main">
 {player}
@@ -389,11 +402,13 @@ def build_site(
         page = stories_dir / f"{slug}.html"
         atomic_write_text(page, _page(f"{story_title} — {archive_title}", body, 1, lang))
         result.pages.append(page)
-        first = sentences[0].text if sentences else ""
+        blurb = (
+            story.summary if story and story.summary else (sentences[0].text if sentences else "")
+        )
         index_rows.append(
-            f'<li><h3><a href="stories/{_href(page.name)}">{_e(story_title)}</a></h3>'
+            f'<li><h3><a href="stories/{_href(page.name)}">{_e(story_title)}</a></h3>{about}'
             f'<p class="meta">{_e(duration)} · {len(mine)} extract{"s" if len(mine) != 1 else ""}</p>'
-            f"<p>{_e(first[:200])}</p></li>"
+            f"<p>{_e(blurb[:300])}</p></li>"
         )
         search_index.append(
             {
@@ -425,7 +440,18 @@ def build_site(
 </main>
 <script src="assets/search-index.js"></script>"""
     atomic_write_text(result.index, _page(archive_title, body, 0))
+    _remove_stale_pages(out, result.pages)
     return result
+
+
+def _remove_stale_pages(out: Path, pages: list[Path]) -> None:
+    """Pages (and their captions) of stories no longer in the archive go: a story whose consent
+    was withdrawn must not stay online from an earlier build."""
+    kept = {p.stem for p in pages}
+    for page in (out / "stories").glob("*.html"):
+        if page.stem not in kept:
+            page.unlink()
+            (out / "captions" / f"{page.stem}.vtt").unlink(missing_ok=True)
 
 
 def _extracts_html(
@@ -461,6 +487,22 @@ def _extracts_html(
             + f'<p class="meta">From {_e(format_clock(d.start_ms))} to {_e(format_clock(d.end_ms))}</p></li>'
         )
     return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
+
+
+def _story_meta(story: Story | None) -> str:
+    """Who tells the story, when and where, its themes and licence, as one line."""
+    if story is None:
+        return ""
+    parts = [story.storyteller and f"Told by {story.storyteller}",
+             story.interviewer and f"with {story.interviewer}", story.date, story.place]  # fmt: skip
+    line = " · ".join(p for p in parts if p)
+    themes = ", ".join(story.themes)
+    out = f'<p class="meta">{_e(line)}</p>' if line else ""
+    if themes:
+        out += f'<p class="meta">Themes: {_e(themes)}</p>'
+    if story.licence:
+        out += f'<p class="meta">Licence: {_e(story.licence)}</p>'
+    return out
 
 
 def _story_title(recording: Path, name: str) -> str:

@@ -286,6 +286,8 @@ class ProgressPrinter:
 def _short_outputs(outputs: tuple[str, ...]) -> str:
     if not outputs:
         return "-"
+    if "://" in outputs[0]:  # a URL (https://youtu.be/ID), not a path to shorten
+        return ", ".join(outputs)
     first = Path(outputs[0])
     suffixes = ",".join(Path(o).suffix.lstrip(".") for o in outputs)
     return str(first.with_suffix("")) + (f".{{{suffixes}}}" if len(outputs) > 1 else first.suffix)
@@ -944,6 +946,7 @@ def publish(
         PublishState,
         collect,
         plan_calls,
+        with_consent,
     )
     from .youtube import (
         YouTubeChannel,
@@ -980,6 +983,12 @@ def publish(
             "no playlist: pass --playlist TITLE or set [publish] playlist in clipkit.toml"
         )
     items = collect(list(paths), language)
+    if project is not None:  # lived-experience stories go online only with consent given
+        items, held = with_consent(items, project.root)
+        for line in held:
+            click.echo(f"Warning: {line}", err=True)
+        if not items:
+            raise InputError('nothing to publish: no extract\'s story has consent = "given"')
     state = PublishState.for_items(items)
     if dry_run:
         calls = plan_calls(items, state, options)
@@ -992,8 +1001,13 @@ def publish(
         for item in items:
             for fix in item.fixups:
                 click.echo(f"  note: {item.sidecar.name}: {fix}")
+        daily = costs.get("daily_budget", 10000)
+        per_upload = sum(costs.get(c, 1) for c in ("videos.insert", "playlistItems.insert"))
+        per_upload += costs.get("captions.insert", 400) if captions else 0
         click.echo(
-            f"Estimated quota: {units} units of the {costs.get('daily_budget', 10000)}-unit daily budget (budget for this run: {options.quota_budget})."
+            f"Estimated quota: {units} units of the {daily}-unit daily budget (budget for this "
+            f"run: {options.quota_budget}); a day's quota uploads about {daily // per_upload} "
+            "extracts with their captions."
         )
         if privacy != "private":
             click.echo(f"Note: {UNVERIFIED_NOTE}.")
@@ -1056,6 +1070,9 @@ def auth_login(client_secrets: Path | None, open_browser: bool, browser_name: st
     from .youtube import client_secrets_path, login, token_path
 
     secrets = client_secrets_path(client_secrets)
+    # the sign-in address must show at once, also through a pipe or under make
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     login(
         secrets,
         open_browser=open_browser,
@@ -1146,6 +1163,12 @@ def fetch(
         video_password,
         on_event=ProgressPrinter(quiet, verb="fetching", in_bytes=True, skipped="already fetched"),
     )
+    if project is not None and folder.resolve() == project.recordings.resolve():
+        from .stories import STORIES_NAME, add_story
+
+        for r in results:
+            if r.path is not None and add_story(project.root, r.path.name) and not quiet:
+                click.echo(f"{r.path.name}: added to {STORIES_NAME} (consent pending)", err=True)
     if as_json:
         click.echo(
             json.dumps(
@@ -1181,9 +1204,13 @@ def status(directory: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     click.echo(f"Project {project.root}")
-    click.echo("Recordings (transcript):")
-    for row in report["recordings"] or [{"name": "(none)", "transcript": ""}]:
-        click.echo(f"  {row['transcript']:<8} {row['name']}")
+    click.echo("Recordings (transcript; consent):")
+    for row in report["recordings"] or [{"name": "(none)", "transcript": "", "consent": ""}]:
+        consent = row["consent"]
+        flag = {"missing": "no story in stories.toml", "given": ""}.get(
+            consent, f"consent {consent}"
+        )
+        click.echo(f"  {row['transcript']:<8} {row['name']}" + (f"  ({flag})" if flag else ""))
     click.echo("Extracts (video; publish):")
     for row in report["extracts"] or [{"slug": "(no plan rows)", "video": "", "published": ""}]:
         extra = f"; {row['published']}" if row.get("published") else ""

@@ -228,6 +228,12 @@ def init_project(root: Path, playlist: str | None = None) -> list[Path]:
         text = text.replace('playlist = ""', f"playlist = {json.dumps(title)}", 1)
         config.write_text(text, encoding="utf-8")
         made.append(config)
+    from .stories import EXAMPLE, STORIES_NAME
+
+    stories = root / STORIES_NAME
+    if not stories.exists():
+        stories.write_text(EXAMPLE, encoding="utf-8")
+        made.append(stories)
     return made
 
 

@@ -64,6 +64,7 @@ class Item:
     language: str
     fixups: tuple[str, ...]
     order: tuple[str, int, str]
+    recording: str = ""  # the file name of the recording it was cut from
 
     @property
     def size(self) -> int:
@@ -159,6 +160,7 @@ def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
                 language=language or sidecar.language or "en",
                 fixups=tuple(fixups),
                 order=sidecar.plan_order(path.name),
+                recording=Path(sidecar.source).name,
             )
         )
     if problems:
@@ -166,6 +168,17 @@ def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
     if not items:
         raise InputError("no extracts to publish (expected clipkit extract sidecars, NAME.json)")
     return sorted(items, key=lambda i: i.order)
+
+
+def with_consent(items: list[Item], root: Path) -> tuple[list[Item], list[str]]:
+    """The items whose story has consent given in the project's stories.toml, and one line
+    for each recording left out."""
+    from .stories import consent_of, held_back, load_stories
+
+    stories = load_stories(root)
+    recordings = sorted({i.recording for i in items})
+    kept = [i for i in items if consent_of(stories, i.recording) == "given"]
+    return kept, held_back(stories, recordings)
 
 
 # --- state ---------------------------------------------------------------------------------

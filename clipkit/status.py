@@ -10,6 +10,7 @@ from .errors import ClipkitError
 from .plan import read_plan
 from .project import STATE_DIR, Project, project_recordings, recording_id
 from .publish import STATE_NAME, PublishState
+from .stories import consent_of, load_stories
 from .transcribe import TranscribeOptions, is_fresh, output_paths
 
 
@@ -19,6 +20,7 @@ def _failed(project: Project, name: str) -> bool:
 
 def project_status(project: Project) -> dict[str, Any]:
     recordings = []
+    stories = load_stories(project.root)
     transcribing = TranscribeOptions.from_settings(project.settings.get("transcribe", {}))
     for rec in project_recordings(project):
         outputs = output_paths(rec, project.transcripts, transcribing.formats)
@@ -30,7 +32,9 @@ def project_status(project: Project) -> dict[str, Any]:
             state = "stale"
         else:
             state = "missing"
-        recordings.append({"name": rec.name, "transcript": state})
+        recordings.append(
+            {"name": rec.name, "transcript": state, "consent": consent_of(stories, rec.name)}
+        )
     published = _published(project.extracts / STATE_NAME)
     extracts = []
     options = CutOptions.from_settings(project.settings.get("cut", {}), project.extracts)

@@ -190,6 +190,8 @@ def site(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     (project / "transcripts" / "gone.json").write_text(
         json.dumps(to_json_dict(hostile, "test")), encoding="utf-8"
     )
+    with (project / "stories.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[story."gone.mp4"]\nconsent = "given"\n')
     result = invoke("archive", str(project))
     assert result.exit_code == 0, result.output
     assert "Warning: gone: the recording" in result.stderr
@@ -237,13 +239,13 @@ def test_index_lists_stories_and_search_finds_a_phrase(browser, site: str, tmp_p
 
     browser.get(f"{site}/index.html")
     titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".stories h3 a")]
-    assert titles == ["Conversation", "Gone"]
+    assert titles == ["The centre we won back", "Gone"]
     assert browser.find_element(By.TAG_NAME, "h1").text == "The value of co-production (sample)"
     box = browser.find_element(By.ID, "search")
     box.send_keys("warm place")
     wait_for(browser, "return document.querySelectorAll('#results li').length")
     results = browser.find_elements(By.CSS_SELECTOR, "#results li a")
-    assert len(results) == 1 and results[0].text.startswith("Conversation — 0:2")
+    assert len(results) == 1 and results[0].text.startswith("The centre we won back — 0:2")
     assert "#t=" in results[0].get_attribute("href")
     assert browser.find_element(By.ID, "results-status").text == "1 result"
     browser.save_screenshot(str(tmp_path / "index.png"))
@@ -382,3 +384,37 @@ def test_editor_mode_selection_becomes_a_row_that_cuts(
 
     assert normalize_words(" ".join(c.content for c in cues)) == normalize_words(text)
     assert (tmp_path / "editor.png").stat().st_size > 10_000
+
+
+@pytest.mark.engine
+def test_consent_rule_for_archive_and_publish(project: Path, tmp_path: Path) -> None:
+    """Lived-experience stories go online only with consent given: the others are left out of
+    the archive and the playlist, each named in one line."""
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    stories = copy / "stories.toml"
+    stories.write_text(stories.read_text().replace('consent = "given"', 'consent = "pending"'))
+    result = invoke("archive", str(copy))
+    assert result.exit_code == 0, result.output
+    assert (
+        'Warning: conversation.mp4: left out, consent is pending (consent = "given" puts it online)'
+        in result.stderr.splitlines()
+    )
+    assert not (copy / "site" / "stories" / "conversation.html").exists()
+    assert "The centre we won back" not in (copy / "site" / "index.html").read_text()
+    dry = invoke("--project", str(copy), "publish", "--dry-run")
+    assert dry.exit_code == 1
+    assert dry.stderr.splitlines() == [
+        'Warning: conversation.mp4: left out, consent is pending (consent = "given" puts it online)',
+        'Error: nothing to publish: no extract\'s story has consent = "given"',
+    ]
+    status = json.loads(invoke("status", str(copy), "--json").stdout)
+    assert [r["consent"] for r in status["recordings"]] == ["pending"]
+    stories.write_text(stories.read_text().replace('consent = "pending"', 'consent = "given"'))
+    assert invoke("--project", str(copy), "publish", "--dry-run").exit_code == 0
+    stories.write_text('[story."conversation.mp4"]\nconsent = "maybe"\n')
+    bad = invoke("archive", str(copy))
+    assert bad.exit_code == 1 and bad.stderr == (
+        f"Error: {stories}: [story.\"conversation.mp4\"] consent = 'maybe': must be one of "
+        "given, pending, withheld\n"
+    )

@@ -263,3 +263,10 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     reader.wait()
     assert writer.returncode == 0, writer.stderr
     assert writer.stderr == ""
+
+
+def test_published_urls_are_printed_whole() -> None:
+    from clipkit.cli import _short_outputs
+
+    assert _short_outputs(("https://youtu.be/abc123",)) == "https://youtu.be/abc123"
+    assert _short_outputs(("/x/a.srt", "/x/a.vtt")) == "/x/a.{srt,vtt}"

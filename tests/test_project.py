@@ -104,6 +104,7 @@ def test_init_creates_a_project(tmp_path: Path) -> None:
         f"created {project}/extracts/",
         f"created {project}/plan.csv",
         f"created {project}/clipkit.toml",
+        f"created {project}/stories.toml",
         f"Next: clipkit fetch URL|FILE -d {project}/recordings; then `make all PROJECT={project}`",
     ]
     assert (project / "plan.csv").read_text() == "source,start,end,title,description,tags\n"

@@ -347,6 +347,7 @@ def test_dry_run_needs_no_login_and_calls_nothing(fake: FakeYouTube, tmp_path: P
     result = invoke("publish", str(folder), "--playlist", "Stories", "--dry-run")
     assert result.exit_code == 0
     assert "Estimated quota: 4151 units of the 10000-unit daily budget" in result.stdout
+    assert "a day's quota uploads about 4 extracts with their captions" in result.stdout
     assert fake.requests == []
 
 
