@@ -475,7 +475,9 @@ def _extracts_html(
             if vtt.is_file():
                 captions = stories_dir.parent / "captions" / f"extract-{vtt.name}"
                 shutil.copyfile(vtt, captions)
-                track = f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" label="{_e(_language_name(lang))}" default>'
+                # burnt-in subtitles are already in the picture: the track is there, not shown
+                shown = "" if d.burnt_in else " default"
+                track = f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" label="{_e(_language_name(lang))}"{shown}>'
             media = f'<video controls preload="metadata" src="{src}">{track}</video>'
         else:
             result.notes.append(f"extract {video.name} is missing")
@@ -484,9 +486,14 @@ def _extracts_html(
             f"<li><h3>{_e(d.title)}</h3>{media}"
             f"<p>{_e(d.description)}</p>"
             + (f'<p class="meta">Tags: {_e(tags)}</p>' if tags else "")
-            + f'<p class="meta">From {_e(format_clock(d.start_ms))} to {_e(format_clock(d.end_ms))}</p></li>'
+            + f'<p class="meta">From {_e(_human(d.start_ms))} to {_e(_human(d.end_ms))}</p></li>'
         )
     return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
+
+
+def _human(ms: int) -> str:
+    """A time as people read it: 12:03, 1:02:03."""
+    return format_clock(ms).rsplit(".", 1)[0]
 
 
 def _story_meta(story: Story | None) -> str:

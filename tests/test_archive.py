@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -412,6 +413,13 @@ def test_consent_rule_for_archive_and_publish(project: Path, tmp_path: Path) -> 
     assert [r["consent"] for r in status["recordings"]] == ["pending"]
     stories.write_text(stories.read_text().replace('consent = "pending"', 'consent = "given"'))
     assert invoke("--project", str(copy), "publish", "--dry-run").exit_code == 0
+    assert invoke("archive", str(copy)).exit_code == 0
+    page = (copy / "site" / "stories" / "conversation.html").read_text(encoding="utf-8")
+    assert "Told by Tom · with Amira · 2026-03-14 · Leeds" in page
+    # burnt-in extracts carry their caption track without showing it over the picture
+    tracks = re.findall(r'<track kind="captions" src="../captions/extract-[^>]*>', page)
+    assert tracks and all(" default" not in t for t in tracks)
+    assert "From 0:07 to 0:17" in page  # times as people read them
     stories.write_text('[story."conversation.mp4"]\nconsent = "maybe"\n')
     bad = invoke("archive", str(copy))
     assert bad.exit_code == 1 and bad.stderr == (
