@@ -399,24 +399,13 @@ def test_subtitles_of_another_recording(work: Path) -> None:
 
 
 def test_interrupt_leaves_no_partial_video(work: Path) -> None:
-    import os
     import signal
-    import subprocess
-    import sys
-    import time
+
+    from .test_faults import start_long_cut, wait_gone
 
     out = work / "interrupted"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clipkit.cli", "cut", str(work / "talk.mp4"), "--start", "0", "--end", "70",
-         "-o", str(out), "--no-burn", "-q", "--aspect", "9:16", "--fill", "blur"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(out.glob(".*part*")):
-        time.sleep(0.05)
-    assert list(out.glob(".*part*")), "the encode never started"
-    time.sleep(0.5)
-    os.kill(proc.pid, signal.SIGINT)
+    proc, ffmpegs = start_long_cut(out)
+    proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert (
@@ -424,6 +413,7 @@ def test_interrupt_leaves_no_partial_video(work: Path) -> None:
         .strip()
         .endswith("Error: interrupted; finished outputs are kept, partial ones removed")
     )
+    assert wait_gone(ffmpegs) == []
     assert list(out.iterdir()) == []
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..errors import EngineError
-from ..models import LocalModel, engine_download_failed
+from ..models import LocalModel, engine_download_failed, resolve_model
 from ..timecode import seconds_to_ms
 from ..transcript import Transcript
 from .base import EngineOptions, EngineSpec, ProgressCallback, drop_hallucinated, to_transcript
@@ -64,25 +65,15 @@ class FasterWhisperEngine:
         return to_transcript(kept, info.language, duration_ms, self.name, self.model_name, source)
 
 
-def _load(model: LocalModel | str, threads: int, options: EngineOptions) -> FasterWhisperEngine:
-    return FasterWhisperEngine(model, threads, options)
-
-
-def _resolve(name: str) -> LocalModel | str:
-    from ..models import resolve_model
-
-    return resolve_model(name, "faster-whisper")
-
-
 SPEC = EngineSpec(
     name="faster-whisper",
     module="faster_whisper",
     package="faster-whisper",
     install="pip install 'clipkit[faster-whisper]'",
-    resolve_model=_resolve,
+    resolve_model=functools.partial(resolve_model, engine="faster-whisper"),
     # int8 ran faster on one CPU thread than on two here (tiny.en, 292 s: 9.95 s vs 12.59 s):
     # every worker gets one and parallelism comes from workers
     threads=lambda cores, workers: 1,
-    load=_load,
+    load=FasterWhisperEngine,
     summary="CTranslate2 int8; the fastest on CPU",
 )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import sys
 from types import SimpleNamespace
 from typing import Any
 
 from ..errors import EngineError
-from ..models import LocalModel, engine_download_failed
+from ..models import LocalModel, engine_download_failed, resolve_model
 from ..transcript import Transcript
 from .base import EngineOptions, EngineSpec, ProgressCallback, drop_hallucinated, to_transcript
 
@@ -133,24 +134,14 @@ class OpenAIWhisperEngine:
         return to_transcript(kept, language, duration_ms, self.name, self.model_name, source)
 
 
-def _load(model: LocalModel | str, threads: int, options: EngineOptions) -> OpenAIWhisperEngine:
-    return OpenAIWhisperEngine(model, threads, options)
-
-
-def _resolve(name: str) -> LocalModel | str:
-    from ..models import resolve_model
-
-    return resolve_model(name, "openai-whisper")
-
-
 SPEC = EngineSpec(
     name="openai-whisper",
     module="whisper",
     package="openai-whisper",
     install="pip install torch==2.13.0 'clipkit[openai-whisper]'",
-    resolve_model=_resolve,
+    resolve_model=functools.partial(resolve_model, engine="openai-whisper"),
     threads=lambda cores, workers: max(1, cores // workers),  # PyTorch uses its threads
-    load=_load,
+    load=OpenAIWhisperEngine,
     # one process with every core: PyTorch already spreads one file over them, and two
     # processes (each a 900 MB model) were about 2x slower on a 4-file batch
     workers=lambda cores, files: 1,
