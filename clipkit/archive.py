@@ -9,13 +9,14 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, OutputError
 from .ffmpeg import probe
 from .find import Sentence, sentences_of
 from .fsutil import atomic_write_text
@@ -257,13 +258,39 @@ def _page(title: str, body: str, depth: int, lang: str = "en") -> str:
 
 
 def _media_src(path: Path, out: Path, copy: bool, media_dir: Path) -> str:
+    """Where a page finds a recording or extract: inside the site (hard-linked where the disk
+    allows, else copied), or with `--link-media` where it lies (for viewing on this machine)."""
     if copy:
         media_dir.mkdir(parents=True, exist_ok=True)
         target = media_dir / path.name
         if not target.exists() or target.stat().st_size != path.stat().st_size:
-            shutil.copy2(path, target)
+            target.unlink(missing_ok=True)
+            try:
+                os.link(path.resolve(), target)
+            except OSError:  # another disk, or links not allowed: a copy
+                shutil.copy2(path, target)
         return os.path.relpath(target, out).replace(os.sep, "/")
     return os.path.relpath(path.resolve(), out.resolve()).replace(os.sep, "/")
+
+
+_LINK = re.compile(r'\b(?:src|href)="([^"#][^"]*)"')
+
+
+def check_self_contained(site: Path) -> None:
+    """Every page's links stay inside the site: uploaded alone, nothing 404s."""
+    from urllib.parse import unquote
+
+    root = site.resolve()
+    for page in site.rglob("*.html"):
+        for link in _LINK.findall(page.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", link):
+                continue  # http(s):, mailto:, data:
+            target = (page.parent / unquote(link.split("#")[0])).resolve()
+            if root not in (target, *target.parents):
+                raise OutputError(
+                    f"{page}: links to {unquote(link)} outside the site; build without "
+                    "--link-media to put the media inside it"
+                )
 
 
 def _href(rel: str) -> str:
@@ -324,11 +351,13 @@ def _extract_sidecars(project: Project) -> list[tuple[Path, ExtractSidecar]]:
 def build_site(
     project: Project,
     out: Path,
-    copy_media: bool = False,
+    link_media: bool = False,
     title: str | None = None,
     editor: bool = False,
 ) -> SiteResult:
-    """The site; `editor` adds the panel that turns selected transcript text into plan rows."""
+    """The site, self-contained unless `link_media` (its media hard-linked or copied into it);
+    `editor` adds the panel that turns selected transcript text into plan rows."""
+    copy_media = not link_media
     transcripts = load_transcripts(project)
     sources = recording_paths(project, transcripts)
     stories = load_stories(project.root)
@@ -441,6 +470,8 @@ def build_site(
 <script src="assets/search-index.js"></script>"""
     atomic_write_text(result.index, _page(archive_title, body, 0))
     _remove_stale_pages(out, result.pages)
+    if not link_media:
+        check_self_contained(out)
     return result
 
 

@@ -1428,9 +1428,10 @@ def find(
     help="Where the site goes (default: the project's site/).",
 )
 @click.option(
-    "--copy-media",
+    "--link-media",
     is_flag=True,
-    help="Copy recordings and extracts into the site instead of linking them.",
+    help="Link recordings and extracts where they lie (viewing here) instead of putting them "
+    "into the site.",
 )
 @click.option(
     "--title", help="The archive's title (default: the playlist title, else the folder's name)."
@@ -1441,7 +1442,7 @@ def find(
 def archive(
     directory: Path | None,
     output_dir: Path | None,
-    copy_media: bool,
+    link_media: bool,
     title: str | None,
     editor: bool,
 ) -> None:
@@ -1451,7 +1452,7 @@ def archive(
 
     project = _project_arg(directory)
     out = output_dir or project.root / "site"
-    result = build_site(project, out, copy_media=copy_media, title=title, editor=editor)
+    result = build_site(project, out, link_media=link_media, title=title, editor=editor)
     for note in result.notes:
         click.echo(f"Warning: {note}", err=True)
     click.echo(f"Wrote {len(result.pages)} story page(s) and the index: {result.index}")

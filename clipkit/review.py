@@ -80,7 +80,7 @@ def start_review(project: Project, port: int = 0) -> tuple[ThreadingHTTPServer, 
     """Build the editor-mode site and serve the project on 127.0.0.1 (its recordings are linked
     from the pages). Returns the running server and the index URL."""
     site = project.root / REVIEW_DIR
-    build_site(project, site, copy_media=False, editor=True)
+    build_site(project, site, link_media=True, editor=True)
     handler = type("Handler", (ReviewHandler,), {"project": project})
     server = ThreadingHTTPServer(
         ("127.0.0.1", port), functools.partial(handler, directory=str(project.root))

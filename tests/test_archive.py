@@ -426,3 +426,42 @@ def test_consent_rule_for_archive_and_publish(project: Path, tmp_path: Path) -> 
         f"Error: {stories}: [story.\"conversation.mp4\"] consent = 'maybe': must be one of "
         "given, pending, withheld\n"
     )
+
+
+@pytest.mark.engine
+def test_the_site_alone_plays_every_video_and_caption(
+    browser, site: str, project: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Uploaded without the project around it (site/ copied alone), nothing 404s."""
+    from selenium.webdriver.common.by import By
+
+    alone = tmp_path / "host" / "site"
+    shutil.copytree(project / "site", alone)
+    with serve_directory(alone.parent) as url:
+        browser.get(f"{url}/site/stories/conversation.html")
+        count = len(browser.find_elements(By.TAG_NAME, "video"))
+        assert count == 3  # the recording and its two extracts
+        wait_for(
+            browser,
+            "return Array.from(document.querySelectorAll('video')).every(v => v.readyState >= 1)",
+        )
+        missing = browser.execute_script("""
+            var urls = Array.from(document.querySelectorAll('video[src], track[src]')).map(e => e.src);
+            return Promise.all(urls.map(u => fetch(u, {method: 'HEAD'}).then(r => r.ok ? null : u + ' ' + r.status)))
+              .then(rs => rs.filter(Boolean));
+        """)
+        assert missing == []
+    built = invoke("archive", str(project), "--link-media", "-o", str(tmp_path / "linked"))
+    assert built.exit_code == 0  # linked where the media lie: for viewing on this machine
+
+
+def test_a_link_outside_the_site_fails_the_build(tmp_path: Path) -> None:
+    from clipkit.archive import check_self_contained
+    from clipkit.errors import OutputError
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text('<video src="../recordings/a.mp4"></video>')
+    with pytest.raises(
+        OutputError, match=r"index.html: links to ../recordings/a.mp4 outside the site"
+    ):
+        check_self_contained(tmp_path / "site")
