@@ -144,6 +144,18 @@ ASSETS_JS = r"""
       }
     });
   }
+  // Theme links on the index show only the stories of that theme.
+  var cards = document.querySelectorAll(".stories li[data-themes]");
+  function byTheme() {
+    var m = /theme=([^&]+)/.exec(location.hash), theme = m ? decodeURIComponent(m[1]) : null, shown = 0;
+    cards.forEach(function (li) {
+      var on = !theme || JSON.parse(li.dataset.themes).indexOf(theme) >= 0;
+      li.hidden = !on; if (on) shown++;
+    });
+    var status = document.getElementById("theme-status");
+    if (status) status.textContent = theme ? shown + (shown === 1 ? " story" : " stories") + " about " + theme : "";
+  }
+  if (cards.length) { window.addEventListener("hashchange", byTheme); byTheme(); }
   // Search over every transcript (index page).
   var box = document.getElementById("search"), out = document.getElementById("results");
   if (box && out && window.CLIPKIT_INDEX) {
@@ -380,6 +392,7 @@ def build_site(
     stories_dir = out / "stories"
     media_dir = out / "media"
     index_rows, search_index = [], []
+    all_themes: set[str] = set()
     for name, transcript in transcripts.items():
         slug = slugify(name)
         recording = project.root / sources[name]
@@ -434,8 +447,10 @@ def build_site(
         blurb = (
             story.summary if story and story.summary else (sentences[0].text if sentences else "")
         )
+        themes = list(story.themes) if story else []
+        all_themes.update(themes)
         index_rows.append(
-            f'<li><h3><a href="stories/{_href(page.name)}">{_e(story_title)}</a></h3>{about}'
+            f'<li data-themes="{_e(json.dumps(themes))}"><h3><a href="stories/{_href(page.name)}">{_e(story_title)}</a></h3>{about}'
             f'<p class="meta">{_e(duration)} · {len(mine)} extract{"s" if len(mine) != 1 else ""}</p>'
             f"<p>{_e(blurb[:300])}</p></li>"
         )
@@ -463,6 +478,7 @@ def build_site(
 <ul id="results"></ul>
 </search>
 <h2>Stories</h2>
+{_theme_filter(sorted(all_themes))}
 <ul class="stories">
 {chr(10).join(index_rows)}
 </ul>
@@ -520,6 +536,17 @@ def _extracts_html(
             + f'<p class="meta">From {_e(_human(d.start_ms))} to {_e(_human(d.end_ms))}</p></li>'
         )
     return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
+
+
+def _theme_filter(themes: list[str]) -> str:
+    """Links that show only the stories of a theme (the index's script filters the list)."""
+    if not themes:
+        return ""
+    links = " ".join(f'<a class="theme" href="#theme={_href(t)}">{_e(t)}</a>' for t in themes)
+    return (
+        f'<nav aria-label="Themes" class="themes"><p>Themes: {links} <a href="#">all stories</a></p>'
+        '<p id="theme-status" class="meta" aria-live="polite"></p></nav>'
+    )
 
 
 def _human(ms: int) -> str:

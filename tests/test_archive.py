@@ -241,6 +241,16 @@ def test_index_lists_stories_and_search_finds_a_phrase(browser, site: str, tmp_p
     browser.get(f"{site}/index.html")
     titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".stories h3 a")]
     assert titles == ["The centre we won back", "Gone"]
+    # theme links filter the stories (from stories.toml)
+    browser.find_element(By.LINK_TEXT, "parents").click()
+    wait_for(browser, "return document.getElementById('theme-status').textContent.length > 0")
+    shown = [
+        a.text for a in browser.find_elements(By.CSS_SELECTOR, ".stories h3 a") if a.is_displayed()
+    ]
+    assert shown == ["The centre we won back"]
+    assert browser.find_element(By.ID, "theme-status").text == "1 story about parents"
+    browser.find_element(By.LINK_TEXT, "all stories").click()
+    wait_for(browser, "return document.querySelectorAll('.stories li[hidden]').length === 0")
     assert browser.find_element(By.TAG_NAME, "h1").text == "The value of co-production (sample)"
     box = browser.find_element(By.ID, "search")
     box.send_keys("warm place")
