@@ -411,8 +411,12 @@ def build_site(
             info = probe(recording)
             tag = "video" if info.has_video else "audio"
             src = _href(_media_src(recording, stories_dir, copy_media, media_dir))
+            poster = ""
+            if info.has_video:  # a frame a little way in, not the first (often black)
+                at = min(info.duration_ms / 2, max(1000, info.duration_ms / 10)) / 1000
+                poster = f' poster="{_href(_poster(recording, at, out, stories_dir))}"'
             player = (
-                f'<{tag} id="player" controls preload="metadata" src="{src}" data-cues="cues-{slug}">'
+                f'<{tag} id="player" controls preload="metadata" src="{src}"{poster} data-cues="cues-{slug}">'
                 f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" '
                 f'label="{_e(_language_name(lang))}" default>'
                 f'<p>Your browser cannot play this recording: <a href="{src}">download it</a>.</p></{tag}>'
@@ -525,7 +529,12 @@ def _extracts_html(
                 # burnt-in subtitles are already in the picture: the track is there, not shown
                 shown = "" if d.burnt_in else " default"
                 track = f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" label="{_e(_language_name(lang))}"{shown}>'
-            media = f'<video controls preload="metadata" src="{src}">{track}</video>'
+            # an extract fades in from black: its poster is a frame after the fade
+            at = min(d.duration_ms / 2, 1000) / 1000
+            poster = _href(_poster(video, at, stories_dir.parent, stories_dir))
+            media = (
+                f'<video controls preload="metadata" src="{src}" poster="{poster}">{track}</video>'
+            )
         else:
             result.notes.append(f"extract {video.name} is missing")
             media = f'<p class="notice" role="status">The video of this extract ({_e(video.name)}) is missing.</p>'
@@ -536,6 +545,21 @@ def _extracts_html(
             + f'<p class="meta">From {_e(_human(d.start_ms))} to {_e(_human(d.end_ms))}</p></li>'
         )
     return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
+
+
+def _poster(video: Path, seconds: float, site: Path, page_dir: Path) -> str:
+    """A poster frame for a video, made once into site/posters/; its path from the page."""
+    from .ffmpeg import grab_frame
+
+    posters = site / "posters"
+    posters.mkdir(parents=True, exist_ok=True)
+    target = posters / f"{slugify(video.stem)}.jpg"
+    if not target.is_file() or target.stat().st_mtime < video.stat().st_mtime:
+        from .fsutil import atomic_path
+
+        with atomic_path(target) as tmp:  # its name ends in .jpg: ffmpeg writes a JPEG
+            grab_frame(video, seconds, tmp)
+    return os.path.relpath(target, page_dir).replace(os.sep, "/")
 
 
 def _theme_filter(themes: list[str]) -> str:

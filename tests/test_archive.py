@@ -461,6 +461,18 @@ def test_the_site_alone_plays_every_video_and_caption(
               .then(rs => rs.filter(Boolean));
         """)
         assert missing == []
+        posters = browser.execute_script(
+            "return Array.from(document.querySelectorAll('video')).map(v => v.poster)"
+        )
+    # posters are real frames, not the black of a fade-in
+    import av
+    import numpy as np
+
+    assert len(posters) == 3 and all(p for p in posters)
+    for jpg in (alone / "posters").glob("*.jpg"):
+        with av.open(str(jpg)) as c:
+            frame = next(c.decode(video=0)).to_ndarray(format="gray")
+        assert float(np.mean(frame)) > 40, jpg.name
     built = invoke("archive", str(project), "--link-media", "-o", str(tmp_path / "linked"))
     assert built.exit_code == 0  # linked where the media lie: for viewing on this machine
 
