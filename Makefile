@@ -23,6 +23,7 @@ OPENAI_WHISPER ?= openai-whisper==20250625
 OPENAI_WHISPER_DEPS := numba numpy tiktoken tqdm more-itertools
 EXTRAS := faster-whisper,models,fetch,youtube,export,dev
 DEMO_OUT ?= demo-output
+AXE := .test-tools/node_modules/axe-core/axe.min.js
 PROJECT ?= samples/project
 RULES := $(PROJECT)/.clipkit/rules.mk
 
@@ -75,6 +76,10 @@ browser:
 		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1) || \
 		echo "note: could not install chromium; the archive's browser tests will be skipped"; \
 	else echo "hint: sudo apt-get install chromium chromium-driver (for the archive's browser tests)"; fi
+	@# axe-core checks the archive's accessibility in the browser tests
+	@test -f $(AXE) || { command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq npm >/dev/null 2>&1; }; \
+		npm install --silent --no-audit --no-fund --prefix .test-tools axe-core@4 >/dev/null 2>&1 || \
+		echo "note: could not install axe-core; the accessibility check will be skipped"; }
 
 # --- batch jobs over a project ---------------------------------------------------------------
 

@@ -487,3 +487,23 @@ def test_a_link_outside_the_site_fails_the_build(tmp_path: Path) -> None:
         OutputError, match=r"index.html: links to ../recordings/a.mp4 outside the site"
     ):
         check_self_contained(tmp_path / "site")
+
+
+AXE = ROOT / ".test-tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.engine
+@pytest.mark.skipif(
+    not AXE.is_file(), reason="axe-core not installed (make test installs it with npm)"
+)
+def test_accessibility_has_no_serious_violations(browser, site: str) -> None:  # type: ignore[no-untyped-def]
+    """axe-core in Chromium: no serious or critical violation on the index or a story page."""
+    script = AXE.read_text(encoding="utf-8")
+    for page in ("index.html", "stories/conversation.html"):
+        browser.get(f"{site}/{page}")
+        browser.execute_script(script)
+        found = browser.execute_async_script(
+            "var done = arguments[0]; axe.run(document, {resultTypes: ['violations']})"
+            ".then(r => done(r.violations.map(v => [v.id, v.impact, v.help])));"
+        )
+        assert [v for v in found if v[1] in ("serious", "critical")] == [], (page, found)
