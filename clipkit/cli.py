@@ -893,6 +893,9 @@ def cut(
 )
 @click.option("--replace", is_flag=True, help="Replace published extracts whose video has changed.")
 @click.option(
+    "--prune", is_flag=True, help="Remove playlist items of extracts no longer in the plan."
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Print the API calls and the quota they would use; upload nothing.",
@@ -921,6 +924,7 @@ def publish(
     captions: bool,
     language: str | None,
     replace: bool,
+    prune: bool,
     thumbnail_at: float | None,
     dry_run: bool,
     quota_budget: int | None,
@@ -967,7 +971,7 @@ def publish(
     if timeout is not None:
         settings = dc_replace(settings, timeout_seconds=timeout)
     options = PublishOptions(
-        playlist=playlist, privacy=privacy, captions=captions, replace=replace, thumbnail_at=thumbnail_at,
+        playlist=playlist, privacy=privacy, captions=captions, replace=replace, thumbnail_at=thumbnail_at, prune=prune,
         quota_budget=quota_budget if quota_budget is not None else costs.get("daily_budget"),
         language=language, settings=settings, costs=costs,
     )  # fmt: skip
@@ -1031,8 +1035,10 @@ def publish(
     if not quiet:
         done = sum(o.status == "published" for o in outcomes)
         already = sum(o.status == "already" for o in outcomes)
+        updated = sum(o.status == "updated" for o in outcomes)
         click.echo(
             f"Published {done} of {len(outcomes)} extract(s)"
+            + (f", {updated} with new metadata" if updated else "")
             + (f", {already} already published" if already else "")
             + f"; {publisher.used} quota units used",
             err=True,

@@ -49,6 +49,7 @@ class PublishOptions:
     category: str = "22"  # People & Blogs
     settings: UploadSettings = field(default_factory=UploadSettings)
     costs: dict[str, int] = field(default_factory=dict)
+    prune: bool = False  # remove playlist items of extracts no longer in the plan
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class Item:
     @property
     def size(self) -> int:
         return self.video.stat().st_size
+
+    def metadata(self, privacy: str) -> dict[str, Any]:
+        """What a viewer sees besides the video: kept in step with YouTube on every publish."""
+        return {"title": self.title, "description": self.description,
+                "tags": list(self.tags), "privacy": privacy}  # fmt: skip
 
 
 # --- sidecars ------------------------------------------------------------------------------
@@ -233,6 +239,15 @@ class PublishState:
     def set_slug(self, slug: str, sha: str) -> None:
         self.data["slugs"][slug] = sha
 
+    def our_videos(self) -> set[str]:
+        """Every video clipkit uploaded from this folder (replaced ones too)."""
+        return {
+            str(v)
+            for e in self.data["extracts"].values()
+            for v in (e.get("video_id"), e.get("replaced"))
+            if v
+        }
+
     def published(self) -> dict[str, str]:
         """{slug: video id} of every extract published."""
         out = {}
@@ -281,7 +296,21 @@ def plan_calls(
                 PlannedCall(item, "playlistItems.delete", "old version"),
                 PlannedCall(item, "videos.delete", "old version"),
             ]
+        elif entry.get("video_id") and (what := metadata_changes(entry, item, options.privacy)):
+            calls.append(PlannedCall(item, "videos.update", f"{', '.join(what)} changed"))
+    if any(state.known(i.sha256).get("video_id") for i in items):
+        calls.append(PlannedCall(None, "playlistItems.list",
+                                 "check the playlist's order (50 units per extract moved)"))  # fmt: skip
     return calls
+
+
+def metadata_changes(entry: dict[str, Any], item: Item, privacy: str) -> list[str]:
+    """Which of title, description, tags and privacy differ from what was published."""
+    published = entry.get("meta")
+    if not published:
+        return []  # published before clipkit recorded it: taken as in step
+    now = item.metadata(privacy)
+    return [k for k in now if published.get(k) != now[k]]
 
 
 def _changed(item: Item, state: PublishState) -> str | None:
@@ -323,6 +352,10 @@ class Platform(Protocol):
     def remove_from_playlist(self, item_id: str) -> Callable[[], Any]: ...
     def upload(self, video: Path, **meta: Any) -> Any: ...
     def delete_video(self, video_id: str) -> Callable[[], Any]: ...
+    def update_video(self, video_id: str, **meta: Any) -> Callable[[], Any]: ...
+    def move_in_playlist(
+        self, item_id: str, playlist_id: str, video_id: str, position: int
+    ) -> Callable[[], Any]: ...
     def set_thumbnail(self, video_id: str, jpg: Path) -> Callable[[], Any]: ...
     def list_captions(self, video_id: str) -> Callable[[], list[tuple[str, str]]]: ...
     def add_captions(self, video_id: str, language: str, srt: Path) -> Callable[[], str]: ...
@@ -635,8 +668,13 @@ class Publisher:
                     continue
                 entry = self.state.entry(item.sha256)
                 fresh = not entry.get("video_id")
+                updated = False
+                if not fresh and not old:
+                    updated = self.update_metadata(item, entry)
                 if fresh:
                     _, privacy = self.upload(item, index, total)
+                    entry["meta"] = item.metadata(self.options.privacy)
+                    self.state.save()
                     if self.options.privacy != "private" and privacy == "private":
                         outcome.notes.append(UNVERIFIED_NOTE)
                         self.warn(
@@ -653,9 +691,11 @@ class Publisher:
                     self.remove_old(old, playlist_id)
                     self.state.set_slug(item.slug, item.sha256)
                     self.state.save()
-                outcome.status = "published" if fresh or old else "already"
+                outcome.status = (
+                    "published" if fresh or old else "updated" if updated else "already"
+                )
                 outcome.video_id = video_id
-                kind = "done" if outcome.status == "published" else "skipped"
+                kind = "done" if outcome.status in ("published", "updated") else "skipped"
                 self.emit(
                     Event(
                         kind,
@@ -667,9 +707,75 @@ class Publisher:
                         outputs=(self.channel.video_url(video_id),),
                     )
                 )
+            # extracts published before this run may have moved in the plan (or left it)
+            if self.options.prune or any(o.status in ("already", "updated") for o in outcomes):
+                self.keep_order(items, playlist_id)
         except BudgetReached:
             for outcome in outcomes:
                 if outcome.status == "pending":
                     outcome.status = "left"
             raise
         return outcomes
+
+    def update_metadata(self, item: Item, entry: dict[str, Any]) -> bool:
+        """Title, description, tags or privacy changed in the plan: `videos.update`, no upload."""
+        what = metadata_changes(entry, item, self.options.privacy)
+        if not entry.get("meta"):
+            entry["meta"] = item.metadata(self.options.privacy)
+            self.state.save()
+        if not what:
+            return False
+        meta = item.metadata(self.options.privacy)
+        self.execute(
+            self.channel.update_video(
+                str(entry["video_id"]), title=item.title, description=item.description,
+                tags=item.tags, language=item.language, privacy=self.options.privacy,
+                category=self.options.category,
+            ),
+            "videos.update",
+            f"updating the {', '.join(what)} of {item.video.name}",
+        )  # fmt: skip
+        entry["meta"] = meta
+        self.state.save()
+        return True
+
+    def _video_of(self, item: Item) -> str | None:
+        """The extract's video on the platform: this version's, else the one published under its
+        slug (a changed extract not yet replaced)."""
+        return self.state.video_id(item.sha256) or self.state.video_id(
+            self.state.sha_of_slug(item.slug) or ""
+        )
+
+    def keep_order(self, items: Sequence[Item], playlist_id: str) -> None:
+        """The playlist in plan order (moves with `playlistItems.update`); playlist items of
+        extracts no longer in the plan are reported, and removed with --prune."""
+        listing = list(self._items(
+            lambda token: self.channel.list_playlist_items(playlist_id, token),
+            "playlistItems.list", "checking the playlist's order",
+        ))  # fmt: skip
+        wanted = [v for i in items if (v := self._video_of(i))]
+        ours = {
+            str(e.get("video_id") or e.get("replaced"))
+            for e in self.state.data["extracts"].values()
+        }
+        for item_id, video_id in listing:
+            if video_id in ours and video_id not in wanted:
+                if self.options.prune:
+                    self.execute(self.channel.remove_from_playlist(item_id), "playlistItems.delete",
+                                 f"removing {video_id}, no longer in the plan")  # fmt: skip
+                else:
+                    self.warn(f"{self.channel.video_url(video_id)} is in the playlist but no "
+                              "longer in the plan: --prune removes it from the playlist")  # fmt: skip
+        if self.options.prune:
+            listing = [(i, v) for i, v in listing if v not in ours or v in wanted]
+        order = [v for _, v in listing]
+        item_of = dict((v, i) for i, v in listing)
+        for position, video_id in enumerate(v for v in wanted if v in item_of):
+            if position < len(order) and order[position] == video_id:
+                continue
+            self.execute(
+                self.channel.move_in_playlist(item_of[video_id], playlist_id, video_id, position),
+                "playlistItems.update", f"moving {video_id} to position {position + 1}",
+            )  # fmt: skip
+            order.remove(video_id)
+            order.insert(position, video_id)

@@ -489,6 +489,41 @@ class YouTubeChannel:
         )
         return YouTubeUpload(request, session_uri)
 
+    def update_video(
+        self,
+        video_id: str,
+        *,
+        title: str,
+        description: str,
+        tags: Sequence[str],
+        language: str,
+        privacy: str,
+        category: str,
+    ) -> Call:
+        body = {
+            "id": video_id,
+            "snippet": {
+                "title": title, "description": description, "tags": list(tags),
+                "categoryId": category, "defaultLanguage": language,
+            },
+            "status": {"privacyStatus": privacy},
+        }  # fmt: skip
+        request = self.client.videos().update(part="snippet,status", body=body)
+        return lambda: request.execute()
+
+    def move_in_playlist(
+        self, item_id: str, playlist_id: str, video_id: str, position: int
+    ) -> Call:
+        body = {
+            "id": item_id,
+            "snippet": {
+                "playlistId": playlist_id, "position": position,
+                "resourceId": {"kind": "youtube#video", "videoId": video_id},
+            },
+        }  # fmt: skip
+        request = self.client.playlistItems().update(part="snippet", body=body)
+        return lambda: request.execute()
+
     def delete_video(self, video_id: str) -> Call:
         request = self.client.videos().delete(id=video_id)
         return lambda: request.execute()

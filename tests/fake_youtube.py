@@ -381,6 +381,36 @@ class FakeYouTube:
                     other["snippet"]["position"] -= 1
         self._send(h, 204)
 
+    def _videos_update(self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes) -> None:
+        data = json.loads(body)
+        with self.lock:
+            video = self.videos.get(data.get("id", ""))
+            if video is None:
+                return self._error(h, 404, "videoNotFound", "not found")
+            for part in query.get("part", "").split(","):
+                if part in data:
+                    video[part] = {**video.get(part, {}), **data[part]}
+        self._send(h, 200, video)
+
+    def _playlistItems_update(
+        self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes
+    ) -> None:
+        data = json.loads(body)
+        with self.lock:
+            item = next((i for i in self.playlist_items if i["id"] == data.get("id")), None)
+            if item is None:
+                return self._error(h, 404, "playlistItemNotFound", "not found")
+            siblings = sorted(
+                (i for i in self.playlist_items
+                 if i["snippet"]["playlistId"] == item["snippet"]["playlistId"] and i is not item),
+                key=lambda i: i["snippet"]["position"],
+            )  # fmt: skip
+            position = min(int(data["snippet"].get("position", 0)), len(siblings))
+            siblings.insert(position, item)
+            for k, other in enumerate(siblings):
+                other["snippet"]["position"] = k
+        self._send(h, 200, item)
+
     def _videos_delete(self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes) -> None:
         if self.videos.pop(query.get("id", ""), None) is None:
             return self._error(h, 404, "videoNotFound", "not found")

@@ -502,3 +502,45 @@ def test_thumbnail_from_a_chosen_frame(fake: FakeYouTube, tmp_path: Path) -> Non
     again = publish(folder, "--thumbnail-at", "1.5")
     assert again.exit_code == 0
     assert fake.count("thumbnails.set") == 3  # the refused one is tried again, the set one is not
+
+
+def test_playlist_stays_in_step_with_the_plan(fake: FakeYouTube, tmp_path: Path) -> None:
+    write_token(fake)
+    folder = tmp_path / "extracts"
+    sidecars = make_extracts(folder, [100_000, 100_000, 100_000])
+    assert publish(folder).exit_code == 0
+
+    def edit(path: Path, **changes: str) -> None:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**data, **changes}), encoding="utf-8")
+
+    # a new title for one extract, and the first two rows swapped in the plan
+    edit(sidecars[1], title="Story two, retitled")
+    edit(sidecars[0], plan_row="plan.csv:3")
+    edit(sidecars[1], plan_row="plan.csv:2")
+    dry = publish(folder, "--dry-run")
+    assert "story-2.mp4: videos.update (title changed)  50 units" in dry.stdout
+    assert "playlist: playlistItems.list (check the playlist's order" in dry.stdout
+    before = list(fake.requests)
+    result = publish(folder, "--json")
+    assert result.exit_code == 0, result.output
+    new = [route for _, route in fake.requests[len(before) :]]
+    assert new.count("videos.update") == 1 and "session" not in new and "videos.insert" not in new
+    assert [e["status"] for e in json.loads(result.stdout)["extracts"]] == [
+        "updated", "already", "already"
+    ]  # fmt: skip
+    state = state_of(folder)
+    videos = {s: state["extracts"][sha]["video_id"] for s, sha in state["slugs"].items()}
+    order = fake.playlist_video_ids(state["playlists"]["Stories"])
+    assert order == [videos["story-2"], videos["story-1"], videos["story-3"]]
+    assert fake.videos[videos["story-2"]]["snippet"]["title"] == "Story two, retitled"
+
+    # a row removed from the plan: reported, and removed from the playlist with --prune only
+    sidecars[2].unlink()
+    kept = publish(folder)
+    assert kept.exit_code == 0 and "no longer in the plan: --prune removes it" in kept.stderr
+    assert len(fake.playlist_video_ids(state["playlists"]["Stories"])) == 3
+    pruned = publish(folder, "--prune")
+    assert pruned.exit_code == 0, pruned.output
+    assert len(fake.playlist_video_ids(state["playlists"]["Stories"])) == 2
+    assert videos["story-3"] in fake.videos  # the video itself stays on the channel
