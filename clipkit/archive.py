@@ -28,29 +28,6 @@ from .subtitles import render_vtt, shape_words
 from .timecode import format_clock
 from .transcript import JSON_FORMAT, Transcript, from_json_dict
 
-ASSETS_CSS = """
-:root { --ink: #1b1f24; --paper: #ffffff; --muted: #4a5563; --accent: #0b57d0; --line: #d0d7de; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 1.05rem/1.6 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); background: var(--paper); }
-a { color: var(--accent); }
-:focus-visible { outline: 3px solid #b45309; outline-offset: 2px; }
-.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; }
-header, main, footer { max-width: 60rem; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.8rem; margin: .5rem 0; } h2 { font-size: 1.35rem; margin-top: 2rem; }
-video, audio { width: 100%; background: #000; }
-.meta { color: var(--muted); }
-.notice { border-left: 4px solid #b45309; background: #fff7ed; padding: .75rem 1rem; }
-.transcript p { margin: .25rem 0; }
-.ts { font: inherit; font-variant-numeric: tabular-nums; color: var(--accent); background: none;
-      border: 1px solid var(--line); border-radius: 4px; padding: 0 .35rem; margin-right: .5rem; cursor: pointer; }
-.line.current { background: #eef4ff; }
-.speaker { font-weight: bold; }
-.stories li, .extracts li { margin-bottom: 1.25rem; }
-label { display: block; font-weight: bold; margin-top: 1rem; }
-input[type=search] { width: 100%; font: inherit; padding: .5rem; border: 2px solid var(--muted); border-radius: 4px; }
-#results li { margin: .5rem 0; }
-"""
-
 ASSETS_JS = r"""
 (function () {
   "use strict";
@@ -250,23 +227,61 @@ def _script_json(data: Any) -> str:
     )
 
 
-def _page(title: str, body: str, depth: int, lang: str = "en") -> str:
-    up = "../" * depth
-    return f"""<!doctype html>
-<html lang="{_e(lang or "en")}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title>
-<link rel="stylesheet" href="{up}assets/style.css">
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
-{body}
-<script src="{up}assets/archive.js"></script>
-</body>
-</html>
-"""
+@dataclass(frozen=True)
+class Theme:
+    """The archive's look: Jinja2 templates (configs/archive/, overridden by the project's
+    archive/ folder) and clipkit.toml's [archive] settings (organisation, logo, accent colour,
+    footer, about page)."""
+
+    env: Any
+    site: dict[str, str]
+
+    @classmethod
+    def load(cls, project: Project) -> Theme:
+        import jinja2
+
+        from .resources import configs_dir
+
+        loader = jinja2.ChoiceLoader([
+            jinja2.FileSystemLoader(str(project.root / "archive")),
+            jinja2.FileSystemLoader(str(configs_dir() / "archive")),
+        ])  # fmt: skip
+        env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
+        settings = project.settings.get("archive", {})
+        site = {k: str(settings.get(k, "")) for k in ("organisation", "footer", "about")}
+        site["accent"] = str(settings.get("accent") or "#0b57d0")
+        site["logo"] = Path(str(settings["logo"])).name if settings.get("logo") else ""
+        return cls(env, site)
+
+    def page(self, title: str, body: str, depth: int, lang: str = "en") -> str:
+        from markupsafe import Markup
+
+        return self.env.get_template("base.html").render(
+            title=title, body=Markup(body), up="../" * depth, lang=lang or "en", site=self.site
+        )
+
+    def stylesheet(self) -> str:
+        return self.env.get_template("style.css").render(site=self.site)
+
+    def extras(self, project: Project, out: Path) -> None:
+        """The logo into assets/, and the about page from its text (paragraphs)."""
+        settings = project.settings.get("archive", {})
+        if settings.get("logo"):
+            logo = project.root / str(settings["logo"])
+            if not logo.is_file():
+                raise InputError(f"[archive] logo {logo} not found")
+            shutil.copyfile(logo, out / "assets" / logo.name)
+        if settings.get("about"):
+            about = project.root / str(settings["about"])
+            if not about.is_file():
+                raise InputError(f"[archive] about {about} not found")
+            paragraphs = [p.strip() for p in about.read_text(encoding="utf-8").split("\n\n")]
+            body = (
+                '<main id="main"><h1>About this archive</h1>'
+                + "".join(f"<p>{_e(p)}</p>" for p in paragraphs if p)
+                + "</main>"
+            )
+            atomic_write_text(out / "about.html", self.page("About this archive", body, 0))
 
 
 def _media_src(path: Path, out: Path, copy: bool, media_dir: Path) -> str:
@@ -385,7 +400,9 @@ def build_site(
     (out / "assets").mkdir(parents=True, exist_ok=True)
     (out / "stories").mkdir(exist_ok=True)
     (out / "captions").mkdir(exist_ok=True)
-    atomic_write_text(out / "assets" / "style.css", ASSETS_CSS.lstrip())
+    theme = Theme.load(project)
+    atomic_write_text(out / "assets" / "style.css", theme.stylesheet())
+    theme.extras(project, out)
     atomic_write_text(out / "assets" / "archive.js", ASSETS_JS.lstrip())
     result = SiteResult(index=out / "index.html", notes=list(held))
     extracts = _extract_sidecars(project)
@@ -446,7 +463,7 @@ def build_site(
 </div>
 </main>"""
         page = stories_dir / f"{slug}.html"
-        atomic_write_text(page, _page(f"{story_title} — {archive_title}", body, 1, lang))
+        atomic_write_text(page, theme.page(f"{story_title} — {archive_title}", body, 1, lang))
         result.pages.append(page)
         blurb = (
             story.summary if story and story.summary else (sentences[0].text if sentences else "")
@@ -488,7 +505,7 @@ def build_site(
 </ul>
 </main>
 <script src="assets/search-index.js"></script>"""
-    atomic_write_text(result.index, _page(archive_title, body, 0))
+    atomic_write_text(result.index, theme.page(archive_title, body, 0))
     _remove_stale_pages(out, result.pages)
     if not link_media:
         check_self_contained(out)

@@ -43,8 +43,19 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
         "pad": "pad",
     },
     "publish": {"playlist": "playlist", "privacy": "privacy", "captions": "captions"},
+    "archive": {"title": "title"},
 }
-EXTRA_KEYS = {"publish": {"client_secrets"}}
+EXTRA_KEYS = {
+    "publish": {"client_secrets"},
+    "archive": {"organisation", "logo", "accent", "footer", "about"},
+}
+
+
+def _hex_colour(value: Any) -> None:
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise InputError('must be a colour like "#0b57d0"')
 
 
 def _terms(value: Any) -> None:
@@ -123,6 +134,7 @@ VALIDATORS: dict[str, dict[str, Any]] = {
         "burn": _is(bool, "true or false"),
         "snap": _choice("words", "silence", "off"),
     },
+    "archive": {"accent": lambda v: _hex_colour(v)},
     "publish": {
         "privacy": _choice(*PRIVACY),
         "captions": _is(bool, "true or false"),

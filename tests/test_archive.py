@@ -507,3 +507,33 @@ def test_accessibility_has_no_serious_violations(browser, site: str) -> None:  #
             ".then(r => done(r.violations.map(v => [v.id, v.impact, v.help])));"
         )
         assert [v for v in found if v[1] in ("serious", "critical")] == [], (page, found)
+
+
+@pytest.mark.engine
+def test_the_organisation_brands_the_archive(project: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    shutil.copy(ROOT / "clipkit" / "assets" / "fonts" / "LICENSE-DejaVu.txt", copy / "about.txt")
+    (copy / "archive").mkdir()
+    shutil.copy(SAMPLE, copy / "archive" / "logo.mp4")  # any file: it is copied as it is
+    with (copy / "clipkit.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[archive]\norganisation = "People\'s Voice Media"\nlogo = "archive/logo.mp4"\n'
+                 'accent = "#7a1f5c"\nfooter = "Stories shared under CC BY-NC 4.0"\nabout = "about.txt"\n')  # fmt: skip
+    assert invoke("archive", str(copy)).exit_code == 0
+    site = copy / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "People&#39;s Voice Media" in index and 'src="assets/logo.mp4"' in index
+    assert "Stories shared under CC BY-NC 4.0" in index and 'href="about.html"' in index
+    assert (site / "assets" / "logo.mp4").is_file() and (site / "about.html").is_file()
+    assert "--accent: #7a1f5c" in (site / "assets" / "style.css").read_text(encoding="utf-8")
+    # the organisation's own layout replaces clipkit's
+    layout = (ROOT / "configs" / "archive" / "base.html").read_text(encoding="utf-8")
+    (copy / "archive" / "base.html").write_text(layout.replace("<body>", "<body class='ours'>"))
+    assert invoke("archive", str(copy)).exit_code == 0
+    assert "<body class='ours'>" in (site / "stories" / "conversation.html").read_text()
+    bad = copy / "clipkit.toml"
+    bad.write_text(bad.read_text().replace('"#7a1f5c"', '"purple"'))
+    result = invoke("archive", str(copy))
+    assert (
+        result.exit_code == 1 and "[archive] accent = 'purple': must be a colour" in result.stderr
+    )
