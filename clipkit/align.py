@@ -132,6 +132,13 @@ def _invented(w: Word, regions: list[tuple[int, int]]) -> bool:
     )
 
 
+def _far_from_speech(w: Word, regions: list[tuple[int, int]]) -> bool:
+    """No speech under the word and none within FAR_FROM_SPEECH_MS of it."""
+    return all(
+        b + FAR_FROM_SPEECH_MS < w.start or w.end + FAR_FROM_SPEECH_MS < a for a, b in regions
+    )
+
+
 def snap_words(
     words: Sequence[Word], regions: list[tuple[int, int]], previous_end: int = -1
 ) -> list[Word]:
@@ -145,8 +152,8 @@ def snap_words(
     starts = [r[0] for r in regions]
     out: list[Word] = []
     for w in words:
-        if _invented(w, regions):
-            continue  # the model doubts it and nobody is speaking: an invented word
+        if _invented(w, regions) or _far_from_speech(w, regions):
+            continue  # nobody is speaking there: an invented word
         k = bisect.bisect_right(starts, w.start) - 1  # the region starting at or before w.start
         previous_end = out[-1].end if out else previous_end
         inside = k >= 0 and w.start < regions[k][1]
@@ -160,10 +167,16 @@ def snap_words(
     return out
 
 
+FAR_FROM_SPEECH_MS = 1000  # a word this far from any speech is not a word
+
+
 def snap_to_speech(transcript: Transcript, audio: Any, sample_rate: int = 16000) -> Transcript:
+    """Word starts snapped to voice activity; words with no speech anywhere near them (text
+    invented over room tone or music, as openai-whisper does without its window skip) go, and
+    so do segments left with nothing in them."""
     regions = speech_regions(audio, sample_rate)
-    if not regions:
-        return transcript
+    if regions is None:
+        return transcript  # no voice activity model here: leave the words as they are
     segments = []
     previous_end = -1
     for seg in transcript.segments:
@@ -172,7 +185,7 @@ def snap_to_speech(transcript: Transcript, audio: Any, sample_rate: int = 16000)
             text = seg.text if len(words) == len(seg.words) else " ".join(w.text for w in words)
             seg = replace(seg, words=words, start=words[0].start, text=text)
             previous_end = words[-1].end
-        elif seg.words:
-            continue  # every word of it was invented
+        elif seg.words or not seg.text.strip():
+            continue  # every word of it was invented, or it was empty
         segments.append(seg)
     return replace(transcript, segments=tuple(segments))

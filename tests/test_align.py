@@ -62,3 +62,13 @@ def test_flat_audio_has_no_threshold() -> None:
 def test_snap_words_to_speech(words: list[Word], expected: list[tuple[int, int, str]]) -> None:
     regions = [(0, 450), (1000, 1900), (2000, 3100)]
     assert [(w.start, w.end, w.text) for w in snap_words(words, regions)] == expected
+
+
+def test_words_far_from_any_speech_are_dropped() -> None:
+    # what openai-whisper wrote over 20 s of room tone once: a confident "." nowhere near speech
+    invented = [Word(18580, 19980, ".", 0.94)]
+    assert snap_words(invented, []) == []
+    assert snap_words(invented, [(0, 5000)]) == []
+    # a word just outside a speech region (timings are loose) stays
+    near = [Word(5300, 5600, "yes.", 0.9)]
+    assert [w.text for w in snap_words(near, [(0, 5000)])] == ["yes."]
