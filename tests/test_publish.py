@@ -544,3 +544,35 @@ def test_playlist_stays_in_step_with_the_plan(fake: FakeYouTube, tmp_path: Path)
     assert pruned.exit_code == 0, pruned.output
     assert len(fake.playlist_video_ids(state["playlists"]["Stories"])) == 2
     assert videos["story-3"] in fake.videos  # the video itself stays on the channel
+
+
+def test_login_through_a_pipe_shows_the_address_at_once(fake: FakeYouTube, tmp_path: Path) -> None:
+    """`clipkit auth login --no-browser | tee log` or under make: the address must not wait in
+    a buffer while the login waits for it."""
+    import queue
+    import subprocess
+    import sys
+    import time
+
+    secrets = tmp_path / "client_secrets.json"
+    secrets.write_text(json.dumps({"installed": {
+        "client_id": "123-abc.apps.googleusercontent.com", "client_secret": SECRET,
+        "auth_uri": f"{fake.url}auth", "token_uri": f"{fake.url}token", "redirect_uris": ["http://localhost"],
+    }}))  # fmt: skip
+    env = {**os.environ, "OAUTHLIB_INSECURE_TRANSPORT": "1", "CLIPKIT_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clipkit", "auth", "login", "--client-secrets", str(secrets), "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    started = time.monotonic()
+    url = ""
+    while not url.startswith("http") and time.monotonic() - started < 20:
+        url = lines.get(timeout=20).strip()
+    waited = time.monotonic() - started
+    ScriptedBrowser(fake).open(url)  # the person opens it and approves
+    assert proc.wait(timeout=30) == 0, proc.stderr.read() if proc.stderr else ""
+    # the address arrived while the login was waiting, within a second of it being ready
+    assert url.startswith(f"{fake.url}auth?") and waited < 10
+    assert (tmp_path / "home" / "youtube-token.json").is_file()
