@@ -239,6 +239,13 @@ class PublishState:
     def set_slug(self, slug: str, sha: str) -> None:
         self.data["slugs"][slug] = sha
 
+    def order(self, playlist_id: str) -> list[str]:
+        """Our videos in the playlist, in the order the last run left them."""
+        return list(self.data.get("order", {}).get(playlist_id, []))
+
+    def set_order(self, playlist_id: str, videos: list[str]) -> None:
+        self.data.setdefault("order", {})[playlist_id] = videos
+
     def our_videos(self) -> set[str]:
         """Every video clipkit uploaded from this folder (replaced ones too)."""
         return {
@@ -298,10 +305,28 @@ def plan_calls(
             ]
         elif entry.get("video_id") and (what := metadata_changes(entry, item, options.privacy)):
             calls.append(PlannedCall(item, "videos.update", f"{', '.join(what)} changed"))
-    if any(state.known(i.sha256).get("video_id") for i in items):
-        calls.append(PlannedCall(None, "playlistItems.list",
-                                 "check the playlist's order (50 units per extract moved)"))  # fmt: skip
+    published = [v for i in items if (v := state.known(i.sha256).get("video_id"))]
+    if published:
+        calls.append(PlannedCall(None, "playlistItems.list", "check the playlist's order"))
+        known = state.order(state.playlist_id(options.playlist) or "")
+        for video_id, position in playlist_moves(known, published):
+            calls.append(PlannedCall(None, "playlistItems.update",
+                                     f"move {video_id} to position {position + 1}"))  # fmt: skip
     return calls
+
+
+def playlist_moves(current: list[str], wanted: list[str]) -> list[tuple[str, int]]:
+    """The (video, new position) moves that put `wanted` first, in order, into a playlist now
+    in `current` order: one move per video out of place."""
+    order = list(current)
+    moves = []
+    for position, video_id in enumerate(v for v in wanted if v in current):
+        if position < len(order) and order[position] == video_id:
+            continue
+        moves.append((video_id, position))
+        order.remove(video_id)
+        order.insert(position, video_id)
+    return moves
 
 
 def metadata_changes(entry: dict[str, Any], item: Item, privacy: str) -> list[str]:
@@ -710,6 +735,9 @@ class Publisher:
             # extracts published before this run may have moved in the plan (or left it)
             if self.options.prune or any(o.status in ("already", "updated") for o in outcomes):
                 self.keep_order(items, playlist_id)
+            else:  # all inserted in plan order just now: that is the playlist's order
+                self.state.set_order(playlist_id, [v for i in items if (v := self._video_of(i))])
+                self.state.save()
         except BudgetReached:
             for outcome in outcomes:
                 if outcome.status == "pending":
@@ -768,14 +796,11 @@ class Publisher:
                               "longer in the plan: --prune removes it from the playlist")  # fmt: skip
         if self.options.prune:
             listing = [(i, v) for i, v in listing if v not in ours or v in wanted]
-        order = [v for _, v in listing]
         item_of = dict((v, i) for i, v in listing)
-        for position, video_id in enumerate(v for v in wanted if v in item_of):
-            if position < len(order) and order[position] == video_id:
-                continue
+        for video_id, position in playlist_moves([v for _, v in listing], wanted):
             self.execute(
                 self.channel.move_in_playlist(item_of[video_id], playlist_id, video_id, position),
                 "playlistItems.update", f"moving {video_id} to position {position + 1}",
             )  # fmt: skip
-            order.remove(video_id)
-            order.insert(position, video_id)
+        self.state.set_order(playlist_id, [v for v in wanted if v in item_of])
+        self.state.save()

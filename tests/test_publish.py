@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -520,10 +521,15 @@ def test_playlist_stays_in_step_with_the_plan(fake: FakeYouTube, tmp_path: Path)
     edit(sidecars[1], plan_row="plan.csv:2")
     dry = publish(folder, "--dry-run")
     assert "story-2.mp4: videos.update (title changed)  50 units" in dry.stdout
-    assert "playlist: playlistItems.list (check the playlist's order" in dry.stdout
+    assert "playlist: playlistItems.list (check the playlist's order)  1 units" in dry.stdout
+    assert dry.stdout.count("playlistItems.update (move ") == 1
+    estimate = int(re.search(r"Estimated quota: (\d+) units", dry.stdout).group(1))
     before = list(fake.requests)
     result = publish(folder, "--json")
     assert result.exit_code == 0, result.output
+    # as foretold: YouTube pages lists by 50; this fake pages by 2 to exercise paging, so it
+    # charges one more list call than the estimate
+    assert json.loads(result.stdout)["quota_used"] - 1 == estimate == 50 + 1 + 50
     new = [route for _, route in fake.requests[len(before) :]]
     assert new.count("videos.update") == 1 and "session" not in new and "videos.insert" not in new
     assert [e["status"] for e in json.loads(result.stdout)["extracts"]] == [
