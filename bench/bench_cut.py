@@ -60,7 +60,8 @@ def bare_command(
     sub = f"subtitles=filename={escape_filter_value(str(srt))}:fontsdir={escape_filter_value(str(fonts_dir()))}"
     graph = (
         f"[0:v:0]setsar=1,{sub},fade=t=in:st=0:d=0.3,fade=t=out:st={dur - 0.3:.3f}:d=0.3,format=yuv420p[v];"
-        f"[0:a:0]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,afade=t=in:st=0:d=0.3,"
+        # aformat pins the layout: ffmpeg 5.1 cannot negotiate one after loudnorm otherwise
+        f"[0:a:0]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=mono|stereo,afade=t=in:st=0:d=0.3,"
         f"afade=t=out:st={dur - 0.3:.3f}:d=0.3[a]"
     )
     return [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss", f"{start:.3f}",
