@@ -705,6 +705,8 @@ def _speech_track(path: str, size: int, mtime_ns: int, requested: int | None) ->
         raise MediaError(
             f"{Path(path).name}: has no audio track {requested + 1} (it has {info.audio_streams})"
         )
+    if requested is None and info.audio_streams == 1:
+        return AudioTrack(0, 0.0)  # nothing to choose: no need to decode minutes of audio
     indices = [requested] if requested is not None else list(range(info.audio_streams))
     # the first two minutes decide: a longer scan of every track costs more than it tells
     levels = {i: _track_level(path, i) for i in indices}
