@@ -41,16 +41,20 @@ from .plan import PlanRow, slugify
 from .profiles import load_profile
 from .progress import Event, EventCallback
 from .resources import fonts_dir
-from .sidecar import ExtractSidecar, LoudnessRecord, read_sidecar, write_sidecar
+from .sidecar import (
+    TITLE_FORBIDDEN,
+    TITLE_MAX,
+    ExtractSidecar,
+    LoudnessRecord,
+    read_sidecar,
+    write_sidecar,
+)
 from .subtitles import Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
 from .timecode import format_clock, parse_timecode
 
 VERTICAL = "9:16"
 EDGE_MIN_MS = 300  # a cue clipped to less than this at an extract's edge is dropped
 MIN_EXTRACT_MS = 1000
-# YouTube refuses these in titles (and titles over 100 characters): refuse them before encoding
-TITLE_MAX = 100
-TITLE_FORBIDDEN = "<>"
 
 
 @dataclass(frozen=True)

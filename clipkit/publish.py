@@ -23,12 +23,11 @@ from .errors import BudgetReached, ClipkitError, InputError, PlanError
 from .ffmpeg import grab_frame, probe, sha256_file
 from .fsutil import atomic_write_text, temp_dir
 from .progress import Event, EventCallback
-from .sidecar import ExtractSidecar, NotASidecar, read_sidecar
+from .sidecar import TITLE_MAX, ExtractSidecar, NotASidecar, read_sidecar
 from .youtube import UploadSettings
 
 STATE_NAME = ".clipkit-publish.json"
 STATE_SAVE_INTERVAL = 1.0  # seconds between saves of an upload's confirmed byte count
-TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX = 500
 UNVERIFIED_NOTE = (

@@ -14,6 +14,10 @@ from .fsutil import atomic_write_text
 from .timecode import format_clock
 
 EXTRACT_FORMAT = "clipkit-extract/1"
+# YouTube refuses titles with these characters or over this length: cut refuses them before
+# encoding, publish checks sidecars written by hand
+TITLE_MAX = 100
+TITLE_FORBIDDEN = "<>"
 
 
 @dataclass(frozen=True)

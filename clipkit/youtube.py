@@ -338,6 +338,23 @@ def _media_upload_class() -> Any:  # built lazily: googleapiclient is an optiona
     return BytesFileUpload
 
 
+def _video_body(
+    title: str, description: str, tags: Sequence[str], language: str, privacy: str, category: str
+) -> dict[str, Any]:
+    """A video's snippet and status, as uploaded and as updated."""
+    return {
+        "snippet": {
+            "title": title,
+            "description": description,
+            "tags": list(tags),
+            "categoryId": category,
+            "defaultLanguage": language,
+            "defaultAudioLanguage": language,
+        },
+        "status": {"privacyStatus": privacy, "selfDeclaredMadeForKids": False},
+    }
+
+
 class YouTubeUpload:
     """One resumable upload: `next_chunk()` until it returns the video; `session_uri` is what a
     later run resumes from (asking the server how much it holds first)."""
@@ -470,17 +487,7 @@ class YouTubeChannel:
         chunk_size: int,
         session_uri: str | None,
     ) -> YouTubeUpload:
-        body = {
-            "snippet": {
-                "title": title,
-                "description": description,
-                "tags": list(tags),
-                "categoryId": category,
-                "defaultLanguage": language,
-                "defaultAudioLanguage": language,
-            },
-            "status": {"privacyStatus": privacy, "selfDeclaredMadeForKids": False},
-        }
+        body = _video_body(title, description, tags, language, privacy, category)
         media = _media_upload_class()(
             str(video), mimetype="video/mp4", chunksize=chunk_size, resumable=True
         )
@@ -500,14 +507,11 @@ class YouTubeChannel:
         privacy: str,
         category: str,
     ) -> Call:
+        # videos.update replaces the parts it names: send them whole, as the upload did
         body = {
             "id": video_id,
-            "snippet": {
-                "title": title, "description": description, "tags": list(tags),
-                "categoryId": category, "defaultLanguage": language,
-            },
-            "status": {"privacyStatus": privacy},
-        }  # fmt: skip
+            **_video_body(title, description, tags, language, privacy, category),
+        }
         request = self.client.videos().update(part="snippet,status", body=body)
         return lambda: request.execute()
 
