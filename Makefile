@@ -21,7 +21,7 @@ FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 TORCH ?= torch==2.13.0
 OPENAI_WHISPER ?= openai-whisper==20250625
 OPENAI_WHISPER_DEPS := numba numpy tiktoken tqdm more-itertools
-EXTRAS := faster-whisper,models,fetch,youtube,export,dev
+EXTRAS := faster-whisper,models,fetch,youtube,export,diarize,cluster,dev
 DEMO_OUT ?= demo-output
 AXE := .test-tools/node_modules/axe-core/axe.min.js
 PROJECT ?= samples/project
@@ -134,6 +134,7 @@ bench: install
 	$(PY) bench/bench_transcribe.py
 	$(PY) bench/bench_long.py
 	$(PY) bench/bench_realspeech.py
+	$(PY) bench/bench_diarize.py
 	$(PY) bench/bench_cut.py
 	$(PY) bench/bench_publish.py
 	$(PY) bench/bench_make.py

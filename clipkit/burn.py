@@ -30,6 +30,10 @@ class BurnStyle:
     margin_bottom: float = 0.06
     box: bool = False
     box_colour: str = "#000000A0"
+    # who is speaking, where the transcript knows: a text colour per speaker (in order of
+    # first words in the extract; the list repeats) and/or `NAME: ` before each turn
+    speaker_colours: tuple[str, ...] = ()
+    speaker_names: bool = False
 
 
 _HEX = re.compile(r"^#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
@@ -68,8 +72,17 @@ def load_style(name_or_path: str | None = None) -> BurnStyle:
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown style key(s): {', '.join(unknown)}")
+    if "speaker_colours" in table:
+        colours = table["speaker_colours"]
+        if not isinstance(colours, list) or not all(isinstance(c, str) for c in colours):
+            raise ConfigError(
+                f'{path}: speaker_colours must be a list, e.g. ["#FFFF00", "#00FFFF"]'
+            )
+        table["speaker_colours"] = tuple(colours)
+    if not isinstance(table.get("speaker_names", False), bool):
+        raise ConfigError(f"{path}: speaker_names must be true or false")
     style = BurnStyle(**{"name": path.stem, **table})
-    for colour in (style.colour, style.outline_colour, style.box_colour):
+    for colour in (style.colour, style.outline_colour, style.box_colour, *style.speaker_colours):
         ass_colour(colour)  # validate early, with the file's name
     if not 0 < style.size < 0.5:
         raise ConfigError(f"{path}: size must be a fraction of the frame, e.g. 0.05")
@@ -131,5 +144,23 @@ def ass_document(cues: list[Cue], style: BurnStyle, width: int, height: int) -> 
             encoding=1,
         )
     }
-    doc.events = [pysubs2.SSAEvent(start=c.start, end=c.end, text=_ass_text(c)) for c in cues]
+    speakers: dict[str, str] = {}
+    if style.speaker_colours:
+        for c in cues:
+            if c.speaker and c.speaker not in speakers:
+                name = f"Speaker{len(speakers) + 1}"
+                colour = style.speaker_colours[len(speakers) % len(style.speaker_colours)]
+                doc.styles[name] = doc.styles["Default"].copy()
+                doc.styles[name].primarycolor = _colour(colour)
+                doc.styles[name].secondarycolor = _colour(colour)
+                speakers[c.speaker] = name
+    doc.events = [
+        pysubs2.SSAEvent(
+            start=c.start,
+            end=c.end,
+            text=_ass_text(c),
+            style=speakers.get(c.speaker or "", "Default"),
+        )
+        for c in cues
+    ]
     return doc.to_string("ass")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +196,30 @@ def _project() -> Any:
     return click.get_current_context().find_root().obj
 
 
+def _scheduler() -> str | None:
+    from .cluster import scheduler_address
+
+    project = _project()
+    return scheduler_address(
+        project.settings.get("cluster", {}).get("scheduler") if project else None
+    )
+
+
+@contextlib.contextmanager
+def _cluster(needed: Callable[[], bool] | None = None) -> Iterator[Any]:
+    """The Dask cluster named by $CLIPKIT_SCHEDULER or clipkit.toml's [cluster] scheduler,
+    connected and checked; None (work stays here) when none is named or nothing is to do."""
+    from .cluster import Cluster
+
+    address = _scheduler()
+    cluster = Cluster.connect(address) if address and (needed is None or needed()) else None
+    try:
+        yield cluster
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 # --- progress ------------------------------------------------------------------------------
 
 
@@ -354,11 +381,17 @@ def _status(quiet: bool) -> Any:
 )
 @click.option(
     "--speakers",
-    type=click.Choice(["off", "files", "channels"]),
+    type=click.Choice(["off", "auto", "files", "channels"]),
     default="off",
     show_default=True,
     help="Who speaks: files (one audio file per participant, e.g. Zoom's audio*.m4a), "
-    "channels (one microphone per channel).",
+    "channels (one microphone per channel), auto (files or channels where the recording has "
+    "them, else told apart by voice).",
+)
+@click.option(
+    "--num-speakers",
+    type=click.IntRange(1, 20),
+    help="How many people speak, if you know (with --speakers auto).",
 )
 @click.option(
     "--speaker-audio",
@@ -397,6 +430,7 @@ def transcribe(
     threads: int | None,
     audio_track: int | None,
     speakers: str,
+    num_speakers: int | None,
     speaker_audio: Path | None,
     speaker_labels: str,
     vocabulary: tuple[str, ...],
@@ -425,14 +459,28 @@ def transcribe(
 
     options = TranscribeOptions.from_settings(click.get_current_context().params)
     started = time.monotonic()
-    results = transcribe_files(
-        list(recordings),
-        output_dir,
-        options,
-        on_event=ProgressPrinter(quiet),
-        on_status=_status(quiet),
-    )
+    with _cluster() as cluster:
+        results = transcribe_files(
+            list(recordings),
+            output_dir,
+            options,
+            on_event=ProgressPrinter(quiet),
+            on_status=_status(quiet),
+            cluster=cluster,
+        )
     elapsed = time.monotonic() - started
+    project = _project()
+    if project is not None:
+        from .speakers import names_from_stories
+
+        for r in results:
+            transcript = next((Path(o) for o in r.outputs if o.endswith(".json")), None)
+            if r.status != "failed" and transcript is not None:
+                renamed = names_from_stories(
+                    project.root, Path(r.path), transcript, profile, options.speaker_labels
+                )
+                if renamed and not quiet:
+                    click.echo(f"{transcript.name}: speakers named from stories.toml", err=True)
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in results], indent=2))
     failed = [r for r in results if r.status == "failed"]
@@ -843,7 +891,9 @@ def cut(
         if prepared.problems:
             raise PlanError(prepared.problems)
         return
-    results = cut_all(extracts, options, on_event=ProgressPrinter(quiet, verb="cutting"))
+    with _cluster(lambda: any(state_of(ex, options) != "done" for ex in extracts)) as cluster:
+        printer = ProgressPrinter(quiet, verb="cutting")
+        results = cut_all(extracts, options, on_event=printer, cluster=cluster)
     if as_json:
         click.echo(json.dumps([
             {"slug": r.extract.slug, "status": r.status, "video": str(r.video) if r.video else None,
@@ -1277,6 +1327,49 @@ def export_(plan_file: Path | None, fmt: str, output_dir: Path | None) -> None:
     prepared = prepare(read_plan(plan_file), plan_file.parent, options)
     for path in export(prepared.extracts, out, fmt):
         click.echo(str(path))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("scheduler", required=False)
+@click.option(
+    "--resources",
+    "-r",
+    multiple=True,
+    help="What this worker takes: transcribe=1 (a GPU or big CPU box), encode=1 (repeatable; "
+    "default: both).",
+)
+@click.option("--nthreads", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Tasks at a time on this worker.")  # fmt: skip
+@click.option("--name", help="The worker's name in the Dask dashboard.")
+@click.option(
+    "--print", "print_only", is_flag=True, help="Print the command instead of running it."
+)
+def worker(
+    scheduler: str | None, resources: tuple[str, ...], nthreads: int, name: str | None,
+    print_only: bool,
+) -> None:  # fmt: skip
+    """Start a Dask worker for clipkit's tasks (`dask worker` with clipkit preloaded).
+
+    SCHEDULER: tcp://host:8786 (default: $CLIPKIT_SCHEDULER or clipkit.toml [cluster]).
+    The media must be at the same path on every machine (a shared filesystem).
+    """
+    import os
+    import shlex
+
+    from .cluster import worker_command
+    from .errors import InputError
+
+    address = scheduler or _scheduler()
+    if not address:
+        raise InputError("no scheduler: give tcp://host:8786 or set CLIPKIT_SCHEDULER")
+    for r in resources:
+        if not re.fullmatch(r"[A-Za-z_][\w-]*=\d+(\.\d+)?", r):
+            raise InputError(f"--resources {r!r}: expected NAME=AMOUNT, e.g. transcribe=1")
+    argv = worker_command(address, resources or ("transcribe=1", "encode=1"), nthreads, name)
+    if print_only:
+        click.echo(shlex.join(argv))
+        return
+    os.execv(argv[0], argv)
 
 
 @cli.command("speakers", context_settings=CONTEXT)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .burn import BurnStyle, ass_document, load_style
@@ -51,6 +51,9 @@ from .sidecar import (
 )
 from .subtitles import Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
 from .timecode import format_clock, parse_timecode
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 VERTICAL = "9:16"
 EDGE_MIN_MS = 300  # a cue clipped to less than this at an extract's edge is dropped
@@ -454,7 +457,8 @@ def extract_cues(extract: Extract, options: CutOptions) -> list[Cue]:
     profile = load_profile("vertical" if vertical else options.profile)
     if extract.subs.suffix.lower() == ".json":
         words = slice_words(read_transcript(extract.subs).words, extract.start_ms, extract.end_ms)
-        return _fit(shape_words(words, profile), extract.duration_ms)
+        labels = "prefix" if load_style(extract.style).speaker_names else "none"
+        return _fit(shape_words(words, profile, labels), extract.duration_ms)
     cues = slice_cues(read_cues(extract.subs), extract.start_ms, extract.end_ms, EDGE_MIN_MS)
     if vertical:
         return _fit(shape_words(words_from_cues(cues), profile), extract.duration_ms)
@@ -862,6 +866,18 @@ def cut_one(
     )
 
 
+def cut_task(extract: Extract, options: CutOptions) -> CutResult:
+    """On a cluster worker: one extract (what a killed attempt there left is removed first)."""
+    from .cluster import count_task
+
+    count_task("cut")
+    remove_stale_parts(options.out_dir)
+    try:
+        return cut_one(extract, options)
+    except ClipkitError as exc:
+        return CutResult(extract, "failed", error=f"{extract.row.where}: {exc}")
+
+
 def default_jobs() -> int:
     """One extract per core. x264 alone already uses about 1.8 of 2 cores; running two extracts
     side by side fills the gaps (decoding, filters, the audio chain and the loudness passes are
@@ -870,8 +886,13 @@ def default_jobs() -> int:
 
 
 def cut_all(
-    extracts: Sequence[Extract], options: CutOptions, on_event: EventCallback | None = None
+    extracts: Sequence[Extract],
+    options: CutOptions,
+    on_event: EventCallback | None = None,
+    cluster: Cluster | None = None,
 ) -> list[CutResult]:
+    """Cut every extract not already made (the locks keep two runs from making one twice);
+    with a `cluster`, each encode is a task on a worker offering the `encode` resource."""
     emit = on_event or (lambda e: None)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(options.out_dir)  # what a killed run left behind
@@ -921,11 +942,24 @@ def cut_all(
             )
 
         try:
+            if cluster is not None:
+                from .cluster import ENCODE
+
+                key = f"clipkit-cut-{recipe(ex, options)[:32]}-{ex.slug}"
+                return cluster.run_all([(key, cut_task, (ex, options))], ENCODE)[0]
             return cut_one(ex, options, progress)
         except ClipkitError as exc:
             return CutResult(ex, "failed", error=f"{ex.row.where}: {exc}")
 
     jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
+    if cluster is not None and todo:
+        from .cluster import ENCODE
+
+        cluster.check_resource(ENCODE)
+        inputs = {str(extracts[i].source) for i in todo}
+        inputs |= {str(extracts[i].subs) for i in todo if extracts[i].subs is not None}
+        cluster.check_paths(sorted(inputs), ENCODE)
+        jobs = len(todo)  # the workers set the pace; here each job only waits
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
         futures = {pool.submit(work, i): i for i in todo}
         try:

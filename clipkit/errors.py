@@ -69,3 +69,7 @@ class YouTubeError(PlatformError):
 
 class BudgetReached(ClipkitError):
     """Publishing stopped before a call that would exceed the quota budget."""
+
+
+class ClusterError(ClipkitError):
+    """The Dask cluster cannot take the work (unreachable, versions, resources, paths)."""

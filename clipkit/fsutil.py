@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ def atomic_path(target: str | os.PathLike[str], mode: int | None = None) -> Iter
     target = Path(target)
     # the owner's pid in the name lets a later run remove what a killed run left behind
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem[:40]}.{os.getpid()}-",
+        prefix=f".{target.stem[:40]}.{_HOST}~{os.getpid()}-",
         suffix=".part" + target.suffix,
         dir=target.parent,
     )
@@ -55,8 +56,10 @@ def _umask() -> int:
     return current
 
 
-_PART = re.compile(r"^\..*\.(\d+)-[^.]+\.part(\.[^.]*)?$")
-_TEMP_DIR = re.compile(r"^clipkit-(\d+)-")
+# the host too: on a shared folder (a cluster) a pid means something only on its own machine
+_HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:24] or "host"
+_PART = re.compile(r"^\..*\.(?:(?P<host>[A-Za-z0-9-]*)~)?(?P<pid>\d+)-[^.]+\.part(\.[^.]*)?$")
+_TEMP_DIR = re.compile(r"^clipkit-(?P<pid>\d+)-")
 
 
 def _alive(pid: int) -> bool:
@@ -81,7 +84,10 @@ def remove_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
             continue
         for entry in entries:
             m = pattern.match(entry.name)
-            if not m or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+            if not m or m.groupdict().get("host", _HOST) not in (_HOST, None):
+                continue  # another machine's file: its pid cannot be checked from here
+            pid = int(m.group("pid"))
+            if pid == os.getpid() or _alive(pid):
                 continue
             with contextlib.suppress(OSError):
                 if entry.is_dir() and not entry.is_symlink():

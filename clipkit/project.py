@@ -31,6 +31,7 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
         "vocabulary": "vocabulary",
         "initial_prompt": "initial_prompt",
         "speakers": "speakers",
+        "num_speakers": "num_speakers",
         "speaker_labels": "speaker_labels",
     },
     "cut": {
@@ -43,6 +44,8 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
         "pad": "pad",
     },
     "publish": {"playlist": "playlist", "privacy": "privacy", "captions": "captions"},
+    # CLIPKIT_SCHEDULER wins over it; see cluster.py
+    "cluster": {"scheduler": "scheduler"},
     "archive": {"title": "title"},
 }
 EXTRA_KEYS = {
@@ -75,6 +78,11 @@ def _choice(*allowed: str) -> Any:
             raise InputError(f"must be one of {', '.join(repr(a) for a in allowed)}")
 
     return check
+
+
+def _speaker_count(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+        raise InputError("must be a whole number of people from 1 to 20")
 
 
 def _loudness(value: Any) -> None:
@@ -119,7 +127,8 @@ VALIDATORS: dict[str, dict[str, Any]] = {
     "transcribe": {
         "vad": _is(bool, "true or false"),
         "vocabulary": _terms,
-        "speakers": _choice("off", "files", "channels"),
+        "speakers": _choice("off", "auto", "files", "channels"),
+        "num_speakers": _speaker_count,
         "speaker_labels": _choice("none", "prefix", "dash"),
         "engine": _named("engine"),
         "profile": _named("profile"),

@@ -17,7 +17,7 @@ from .subtitles import Word
 from .transcript import Transcript
 
 FRAME_MS = 10
-MODES = ("off", "files", "channels")
+MODES = ("off", "auto", "files", "channels")
 CHANNELS_DIFFER_DB = 6.0  # median level difference between channels when people are apart
 SILENT_DB = -60.0
 
@@ -137,16 +137,42 @@ def attribute(words: Sequence[Word], voices: Voices) -> list[Word]:
 
 
 def with_speakers(transcript: Transcript, voices: Voices) -> Transcript:
-    """Words and segments labelled with their speakers; a segment takes its words' majority."""
+    """Words and segments labelled by the voice with the most energy under each word."""
+    return labelled(transcript, attribute(transcript.words, voices))
+
+
+def with_turns(transcript: Transcript, turns: Sequence[Any]) -> Transcript:
+    """Words and segments labelled by diarized turns (each word: the turn it overlaps most)."""
+    from .diarize import speaker_of
+
+    words = [replace(w, speaker=speaker_of(w.start, w.end, turns)) for w in transcript.words]
+    return labelled(transcript, words)
+
+
+def labelled(transcript: Transcript, words: Sequence[Word]) -> Transcript:
+    """The transcript with these words (same order, now named); a segment takes its words'
+    majority speaker."""
     from collections import Counter
 
-    named = iter(attribute(transcript.words, voices))
+    named = iter(words)
     segments = []
     for seg in transcript.segments:
-        words = tuple(next(named) for _ in seg.words)
-        who = Counter(w.speaker for w in words).most_common(1)[0][0] if words else seg.speaker
-        segments.append(replace(seg, words=words, speaker=who))
+        seg_words = tuple(next(named) for _ in seg.words)
+        who = (
+            Counter(w.speaker for w in seg_words).most_common(1)[0][0] if seg_words else seg.speaker
+        )
+        segments.append(replace(seg, words=seg_words, speaker=who))
     return replace(transcript, segments=tuple(segments))
+
+
+@dataclass(frozen=True)
+class SpeakerSource:
+    """Where speaker turns come from for one transcription (picklable for worker processes)."""
+
+    mode: str = "off"  # off, auto, files, channels
+    folder: str | None = None  # participant files (default: beside the recording)
+    labels: str = "none"  # SRT marks: none, prefix, dash
+    count: int | None = None  # how many people speak, when the editor knows (auto only)
 
 
 def rename(transcript: Transcript, names: dict[str, str]) -> Transcript:
@@ -166,9 +192,15 @@ def rename(transcript: Transcript, names: dict[str, str]) -> Transcript:
 
 
 def rename_files(
-    transcript_path: Path, names: dict[str, str], profile: str | None, labels: str
+    transcript_path: Path,
+    names: dict[str, str],
+    profile: str | None,
+    labels: str,
+    strict: bool = True,
 ) -> list[Path]:
-    """Rename speakers in a transcript JSON and rewrite its sibling SRT, VTT and TXT."""
+    """Rename speakers in a transcript JSON and rewrite its sibling SRT, VTT and TXT.
+    `strict`: a name the transcript does not have is an error (else it is passed over, as for
+    stories.toml names already applied); nothing to rename writes nothing."""
     from .formats import read_transcript, write
     from .profiles import load_profile
     from .subtitles import shape_words
@@ -176,11 +208,14 @@ def rename_files(
     transcript = read_transcript(transcript_path)
     known = {w.speaker for w in transcript.words if w.speaker}
     unknown = sorted(set(names) - known)
-    if unknown:
+    if unknown and strict:
         raise InputError(
             f"{transcript_path.name} has no speaker {', '.join(map(repr, unknown))} "
             f"(it has {', '.join(sorted(known)) or 'none'})"
         )
+    names = {k: v for k, v in names.items() if k in known and k != v}
+    if not names:
+        return []
     renamed = rename(transcript, names)
     cues = shape_words(
         renamed.words, load_profile(profile), labels, media_end=renamed.duration_ms or None
@@ -193,3 +228,16 @@ def rename_files(
             write(sibling, cues, renamed)
             written.append(sibling)
     return written
+
+
+def names_from_stories(
+    root: Path, recording: Path, transcript_path: Path, profile: str | None, labels: str
+) -> list[Path]:
+    """Apply the `speakers` table of the recording's story in stories.toml (Speaker 1 → Amira)
+    to its transcript; files rewritten (none when already named)."""
+    from .stories import load_stories
+
+    story = load_stories(root).get(recording.name)
+    if story is None or not story.speakers or not transcript_path.is_file():
+        return []
+    return rename_files(transcript_path, dict(story.speakers), profile, labels, strict=False)

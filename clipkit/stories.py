@@ -27,6 +27,7 @@ EXAMPLE = """# stories.toml: one table per recording in recordings/, keyed by it
 # summary = "How a group of parents won their community centre back."
 # licence = "CC BY-NC 4.0"
 # consent = "given"          # given, pending or withheld
+# speakers = { "Speaker 1" = "Amira Khan", "Speaker 2" = "Tom Price" }  # names in transcripts
 """
 
 
@@ -42,6 +43,7 @@ class Story:
     summary: str = ""
     licence: str = ""
     themes: tuple[str, ...] = field(default=())
+    speakers: tuple[tuple[str, str], ...] = ()  # transcript label → name, e.g. Speaker 1 → Amira
 
     @property
     def may_publish(self) -> bool:
@@ -70,7 +72,7 @@ def _story(path: Path, name: str, table: Any) -> Story:
     where = f'{path}: [story."{name}"]'
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
-    unknown = sorted(set(table) - {*TEXT_KEYS, "themes", "consent"})
+    unknown = sorted(set(table) - {*TEXT_KEYS, "themes", "consent", "speakers"})
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
     consent = table.get("consent", "pending")
@@ -82,8 +84,14 @@ def _story(path: Path, name: str, table: Any) -> Story:
     for key in TEXT_KEYS:
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{where} {key}: must be text")
+    speakers = table.get("speakers", {})
+    if not isinstance(speakers, dict) or not all(
+        isinstance(v, str) and v.strip() for v in speakers.values()
+    ):
+        raise ConfigError(f'{where} speakers: must be a table like {{ "Speaker 1" = "Amira" }}')
     return Story(name, consent, *(str(table.get(k, "")) for k in TEXT_KEYS[:-1]),
-                 licence=str(table.get("licence", "")), themes=tuple(themes))  # fmt: skip
+                 licence=str(table.get("licence", "")), themes=tuple(themes),
+                 speakers=tuple(speakers.items()))  # fmt: skip
 
 
 def consent_of(stories: dict[str, Story], recording: str) -> str:

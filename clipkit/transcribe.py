@@ -10,8 +10,9 @@ import queue
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .align import refine_transcript, snap_to_speech
 from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
@@ -21,9 +22,12 @@ from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS, write
 from .fsutil import is_up_to_date, item_lock
 from .models import LocalModel
 from .progress import Event, EventCallback
-from .speakers import with_speakers
+from .speakers import SpeakerSource, with_speakers
 from .subtitles import Profile, shape_words
 from .transcript import Segment, Transcript
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,8 @@ class TranscribeOptions:
     threads: int | None = None  # CPU threads per worker; None: cores / workers
     audio_track: int | None = None  # 0-based; None: the track with speech
     vocabulary: tuple[str, ...] = ()  # the project's names and jargon
-    speakers: str = "off"  # off, files (one audio file per participant), channels
+    speakers: str = "off"  # off, auto, files (one audio file per participant), channels
+    num_speakers: int | None = None  # how many people speak, when known (auto diarization)
     speaker_audio: Path | None = None  # the folder of participant files (default: beside)
     speaker_labels: str = "none"  # in SRT: none, prefix (NAME:) or dash
     initial_prompt: str | None = None
@@ -70,6 +75,7 @@ class TranscribeOptions:
             audio_track=int(track) - 1 if track else None,
             vocabulary=vocabulary_of(v.get("vocabulary", ())),
             speakers=str(v.get("speakers", "off")),
+            num_speakers=int(v["num_speakers"]) if v.get("num_speakers") else None,
             speaker_audio=Path(v["speaker_audio"]) if v.get("speaker_audio") else None,
             speaker_labels=str(v.get("speaker_labels", "none")),
             initial_prompt=v.get("initial_prompt"),
@@ -174,14 +180,19 @@ def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str
     return (
         data.get("engine") == options.engine
         and data.get("model") == model_name
-        and (data.get("meta") or {}) == steering(options.engine_options(), options.speakers)
+        and (data.get("meta") or {})
+        == steering(options.engine_options(), options.speakers, options.num_speakers)
     )
 
 
-def steering(options: EngineOptions, speakers: str = "off") -> dict[str, Any]:
+def steering(
+    options: EngineOptions, speakers: str = "off", count: int | None = None
+) -> dict[str, Any]:
     """What shaped the transcript besides the model (vocabulary, prompt, speaker source),
     recorded in its meta: a change makes the transcript stale."""
     out: dict[str, Any] = {"speakers": speakers} if speakers != "off" else {}
+    if count and speakers == "auto":
+        out["num_speakers"] = count
     if options.vocabulary:
         out["vocabulary"] = list(options.vocabulary)
     if options.initial_prompt:
@@ -261,26 +272,50 @@ def shift_transcript(t: Transcript, offset_ms: int) -> tuple[Segment, ...]:
 
 
 def label_speakers(
-    transcript: Transcript, path: Path, track: int, mode: str, folder: str | None
+    transcript: Transcript, path: Path, track: int, source: SpeakerSource
 ) -> tuple[Transcript, list[str]]:
-    """Speakers from per-participant files or per-person channels (speakers.py)."""
+    """Speakers from per-participant files, per-person channels or, with `auto` and neither,
+    from the voices in the mix (speakers.py, diarize.py)."""
     from .speakers import (
         channels_differ,
         participant_files,
         voices_from_channels,
         voices_from_files,
+        with_turns,
     )
 
-    if mode == "files":
-        files = participant_files(path, Path(folder) if folder else None)
+    folder = Path(source.folder) if source.folder else None
+    if source.mode == "files" or (source.mode == "auto" and has_participant_files(path, folder)):
+        files = participant_files(path, folder)
         return with_speakers(transcript, voices_from_files(files)), []
-    voices = voices_from_channels(path, track)
-    if not channels_differ(voices):
-        return transcript, [
-            f"{path.name}: its channels carry the same sound (no microphone per person); "
-            "speakers not told apart"
-        ]
-    return with_speakers(transcript, voices), []
+    if source.mode in ("channels", "auto"):
+        try:
+            voices = voices_from_channels(path, track)
+        except InputError:  # one channel
+            if source.mode == "channels":
+                raise
+            voices = None
+        if voices is not None and channels_differ(voices):
+            return with_speakers(transcript, voices), []
+        if source.mode == "channels":
+            return transcript, [
+                f"{path.name}: its channels carry the same sound (no microphone per person); "
+                "speakers not told apart (--speakers auto tells voices apart)"
+            ]
+    from .diarize import diarize
+
+    turns = diarize(iter_audio(path, track=track, block_seconds=60.0), source.count)
+    return with_turns(transcript, turns), []
+
+
+def has_participant_files(path: Path, folder: Path | None) -> bool:
+    from .speakers import participant_files
+
+    try:
+        participant_files(path, folder)
+    except InputError:
+        return False
+    return True
 
 
 def check_speakers(
@@ -291,6 +326,8 @@ def check_speakers(
 
     if options.speakers not in MODES:
         raise InputError(f"unknown --speakers {options.speakers!r} (choose {', '.join(MODES)})")
+    if options.num_speakers is not None and options.speakers != "auto":
+        raise InputError("--num-speakers is for --speakers auto (files and channels know)")
     for p, info in zip(paths, infos, strict=True):
         if options.speakers == "files":
             participant_files(p, options.speaker_audio)
@@ -299,6 +336,12 @@ def check_speakers(
                 f"{p.name} has one audio channel: --speakers channels needs a recording with "
                 "one microphone per channel"
             )
+        elif options.speakers == "auto" and options.speaker_audio is not None:
+            participant_files(p, options.speaker_audio)
+    if options.speakers == "auto":
+        from .diarize import campp_weights
+
+        campp_weights()  # the diarization extra, before minutes of transcription
 
 
 def transcribe_one(
@@ -309,7 +352,7 @@ def transcribe_one(
     profile: Profile,
     on_progress: Callable[[int], None] | None = None,
     track: int = 0,
-    speakers: tuple[str, str | None, str] = ("off", None, "none"),
+    speakers: SpeakerSource | None = None,
 ) -> tuple[Transcript, list[str]]:
     """Decode in windows, transcribe each, tighten word timings to the speech, write every
     output. Returns the transcript and warnings (a truncated file)."""
@@ -337,7 +380,7 @@ def transcribe_one(
         engine.options = chosen
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
-        engine.model_name, str(path), meta=steering(chosen, speakers[0]),
+        engine.model_name, str(path), meta=steering(chosen, speakers.mode, speakers.count),
     )  # fmt: skip
     warnings = []
     decoded_ms = decoded * 1000 // SAMPLE_RATE
@@ -346,11 +389,11 @@ def transcribe_one(
             f"{path.name}: audio ends at {decoded_ms / 1000:.1f} s but the file says "
             f"{duration_ms / 1000:.1f} s: truncated or damaged?"
         )
-    mode, folder, labels = speakers
-    if mode != "off":
-        transcript, said = label_speakers(transcript, path, track, mode, folder)
+    speakers = speakers or SpeakerSource()
+    if speakers.mode != "off":
+        transcript, said = label_speakers(transcript, path, track, speakers)
         warnings += said
-    write_outputs(transcript, outputs, profile, labels)
+    write_outputs(transcript, outputs, profile, speakers.labels)
     return transcript, warnings
 
 
@@ -377,7 +420,7 @@ def _work(
     total: int,
     track: int,
     fresh: Callable[[], bool],
-    speakers: tuple[str, str | None, str],
+    speakers: SpeakerSource,
 ) -> FileResult:
     assert _worker_engine is not None and _worker_events is not None
     events = _worker_events
@@ -450,8 +493,10 @@ def transcribe_files(
     options: TranscribeOptions,
     on_event: EventCallback | None = None,
     on_status: Callable[[str], None] | None = None,
+    cluster: Cluster | None = None,
 ) -> list[FileResult]:
-    """Transcribe recordings; every input is checked before any model is loaded."""
+    """Transcribe recordings; every input is checked before any model is loaded. With a
+    `cluster`, each recording is a task on a worker offering the `transcribe` resource."""
     emit = on_event or (lambda e: None)
     spec = check_engine(options.engine)
     paths = [Path(r) for r in recordings]
@@ -508,10 +553,11 @@ def transcribe_files(
             min(options.jobs, len(pending)) if options.jobs else spec.workers(cores, len(pending))
         )
         threads = options.threads or spec.threads(cores, workers)
-        speaker_spec = (
+        speaker_spec = SpeakerSource(
             options.speakers,
             str(options.speaker_audio) if options.speaker_audio else None,
             options.speaker_labels,
+            options.num_speakers,
         )
         jobs = [
             (str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]], options.profile,
@@ -519,6 +565,8 @@ def transcribe_files(
             for i in pending
         ]  # fmt: skip
         run = _run_here if workers == 1 else _run_pool
+        if cluster is not None:
+            run = partial(_run_cluster, cluster)
         for i, result in zip(
             pending, run(jobs, workers, threads, model, options, emit), strict=True
         ):
@@ -565,6 +613,49 @@ def _run_here(  # type: ignore[no-untyped-def]
         except ClipkitError as exc:
             result = FileResult(path, "failed", (), duration, error=str(exc))
         yield _report(job, result, emit)
+
+
+def _run_cluster(  # type: ignore[no-untyped-def]
+    cluster: Cluster, jobs, workers, threads, model, options: TranscribeOptions, emit
+) -> list[FileResult]:
+    """Each recording a task on the cluster, keyed by its content and settings; the model is
+    loaded once per worker (cluster.py)."""
+    from .cluster import TRANSCRIBE, digest
+    from .cut import source_key
+
+    cluster.check_resource(TRANSCRIBE)
+    cluster.check_paths([job[0] for job in jobs], TRANSCRIBE)
+    model_name = model.name if isinstance(model, LocalModel) else str(model)
+    engine_options = options.engine_options()
+    cluster.register_models(options.engine, model_name, options.threads, engine_options)
+    tasks = []
+    for job in jobs:
+        path, duration, outputs, profile, index, total, track, fresh, speakers = job
+        emit(Event("start", path, index, total, duration_ms=duration))
+        key = digest(["transcribe", source_key(Path(path)), outputs, options.engine, model_name,
+                      repr(engine_options), repr(profile), track, repr(speakers)])  # fmt: skip
+        args = (job, options.engine, model_name, options.threads, engine_options)
+        tasks.append((f"clipkit-transcribe-{key}", transcribe_task, args))
+    results = cluster.run_all(tasks, TRANSCRIBE)
+    return [_report(job, result, emit) for job, result in zip(jobs, results, strict=True)]
+
+
+def transcribe_task(  # type: ignore[no-untyped-def]
+    job, engine: str, model: str, threads: int | None, options: EngineOptions
+) -> FileResult:
+    """On a cluster worker: one recording with the worker's loaded engine."""
+    from .cluster import count_task, worker_engine
+
+    count_task("transcribe")
+    path, duration, outputs, profile, _index, _total, track, fresh, speakers = job
+    try:
+        loaded = worker_engine(engine, model, threads, options)
+        return _transcribe_locked(
+            loaded, Path(path), duration, [Path(o) for o in outputs], profile, None, track,
+            fresh, lambda: None, speakers,
+        )  # fmt: skip
+    except ClipkitError as exc:
+        return FileResult(path, "failed", (), duration, error=str(exc))
 
 
 def _run_pool(  # type: ignore[no-untyped-def]

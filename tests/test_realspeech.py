@@ -142,3 +142,29 @@ def test_openai_whisper_within_a_point_of_faster_whisper(transcribed: dict[str, 
         rates[engine] = word_error_rate(" ".join(refs), " ".join(hyps))
     print(f"WER: {rates}")
     assert rates["openai-whisper"] <= rates["faster-whisper"] + 0.01
+
+
+def test_speakers_told_apart_by_voice_on_real_recordings() -> None:
+    """`--speakers auto` on real people: a two-person meeting (AMI, overlapping talk) and three
+    people in turn (Picovoice) within 30 % DER (pyannote.metrics, ±0.25 s collar); one voice
+    reading is one speaker."""
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from clipkit.diarize import diarize
+    from clipkit.ffmpeg import iter_audio
+
+    scores = {}
+    for item in items():
+        turns = diarize(iter_audio(item["path"], block_seconds=60.0))
+        if not item.get("speaker_turns"):
+            assert {t.speaker for t in turns} == {"Speaker 1"}, item["id"]
+            continue
+        ref, hyp = Annotation(), Annotation()
+        for t in item["speaker_turns"]:
+            ref[Segment(t["start"], t["end"])] = t["speaker"]
+        for t in turns:
+            hyp[Segment(t.start / 1000, t.end / 1000)] = t.speaker
+        scores[item["id"]] = DiarizationErrorRate(collar=0.5)(ref, hyp)
+    print("DER:", {k: f"{v:.1%}" for k, v in scores.items()})
+    assert scores and all(v <= 0.30 for v in scores.values()), scores
