@@ -1356,7 +1356,7 @@ def worker(
     import os
     import shlex
 
-    from .cluster import worker_command
+    from .cluster import worker_command, worker_environment
     from .errors import InputError
 
     address = scheduler or _scheduler()
@@ -1369,7 +1369,7 @@ def worker(
     if print_only:
         click.echo(shlex.join(argv))
         return
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, worker_environment(dict(os.environ)))
 
 
 @cli.command("speakers", context_settings=CONTEXT)

@@ -94,7 +94,8 @@ def _plugin_class() -> type:
             self.name = "clipkit-models-" + digest([engine, str(model), threads, repr(options)])
 
         def setup(self, worker: Any) -> None:
-            resources = getattr(worker, "total_resources", None) or {}
+            state = getattr(worker, "state", worker)
+            resources = getattr(state, "total_resources", None) or {}
             if not resources or TRANSCRIBE in resources:
                 worker_engine(*self.settings)
 
@@ -241,7 +242,9 @@ class Cluster:
         results: list[Any] = [None] * len(futures)
         deadline = time.monotonic() + TASK_TIMEOUT_S
         try:
-            for future in distributed.as_completed(futures, timeout=TASK_TIMEOUT_S):
+            for future in distributed.as_completed(
+                futures, loop=self.client.loop, timeout=TASK_TIMEOUT_S
+            ):
                 i = index[future.key]
                 results[i] = future.result(timeout=max(1.0, deadline - time.monotonic()))
                 if on_result:
@@ -262,8 +265,25 @@ def connect(configured: str | None = None) -> Cluster | None:
     return Cluster.connect(address) if address else None
 
 
+# the dask nanny sets these to 1 in each worker process; faster-whisper then decoded a few
+# words differently (3 of 80 cues of the sample: numpy's and the engine's sums run in another
+# order) from a run on one machine, where they default to the number of cores
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def worker_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The environment for `dask worker`: the nanny gives its worker processes the thread
+    variables a clipkit run on this machine would have (the user's, else the core count)."""
+    env = dict(environ)
+    cores = str(os.cpu_count() or 1)
+    spawn = {k: environ.get(k) or cores for k in THREAD_VARIABLES}
+    spawn["MALLOC_TRIM_THRESHOLD_"] = environ.get("MALLOC_TRIM_THRESHOLD_") or "65536"
+    env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"] = repr(spawn)
+    return env
+
+
 def dask_setup(worker: Any) -> None:
-    """`--preload clipkit.cluster`: import the engines now, not in the first task."""
+    """`--preload clipkit.cluster`: import the engine registry now, not in the first task."""
     from . import engines  # noqa: F401
 
 
