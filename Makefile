@@ -138,6 +138,7 @@ bench: install
 	$(PY) bench/bench_cut.py
 	$(PY) bench/bench_publish.py
 	$(PY) bench/bench_make.py
+	$(PY) bench/bench_cluster.py
 
 clean:
 	rm -rf $(DEMO_OUT) .pytest_cache .ruff_cache samples/project/transcripts samples/project/extracts samples/project/.clipkit

@@ -265,20 +265,19 @@ def connect(configured: str | None = None) -> Cluster | None:
     return Cluster.connect(address) if address else None
 
 
-# the dask nanny sets these to 1 in each worker process; faster-whisper then decoded a few
-# words differently (3 of 80 cues of the sample: numpy's and the engine's sums run in another
-# order) from a run on one machine, where they default to the number of cores
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# the dask nanny sets these in each worker process it starts; with them faster-whisper decoded
+# a few words differently (3 of 80 cues of the sample: numpy's and the engine's sums run in
+# another order) and ran 45 % slower (MALLOC_TRIM_THRESHOLD_ fixes glibc's mmap threshold, so
+# every large array is mapped afresh) than the same run on one machine
+NANNY_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                   "MALLOC_TRIM_THRESHOLD_")  # fmt: skip
 
 
 def worker_environment(environ: dict[str, str]) -> dict[str, str]:
-    """The environment for `dask worker`: the nanny gives its worker processes the thread
-    variables a clipkit run on this machine would have (the user's, else the core count)."""
+    """The environment for `dask worker`: the nanny leaves those variables as the user has
+    them (its config unsets a variable given as None), so a task runs as it would here."""
     env = dict(environ)
-    cores = str(os.cpu_count() or 1)
-    spawn = {k: environ.get(k) or cores for k in THREAD_VARIABLES}
-    spawn["MALLOC_TRIM_THRESHOLD_"] = environ.get("MALLOC_TRIM_THRESHOLD_") or "65536"
-    env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"] = repr(spawn)
+    env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"] = repr(dict.fromkeys(NANNY_VARIABLES))
     return env
 
 

@@ -27,6 +27,7 @@ from .conftest import invoke
 
 pytestmark = pytest.mark.engine
 ROOT = Path(__file__).resolve().parent.parent
+LOGS = Path()  # the module cluster's log folder
 
 
 def free_port() -> int:
@@ -75,6 +76,8 @@ def dask_cluster(
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Client]]:
     logs = tmp_path_factory.mktemp("dask")
+    global LOGS
+    LOGS = logs
     workers = [([], ["-r", "transcribe=1", "--name", "transcriber"]),
                ([], ["-r", "encode=1", "--name", "encoder"])]  # fmt: skip
     with dask_cluster(logs, workers) as running:
@@ -152,6 +155,10 @@ def test_make_all_on_the_cluster_gives_the_local_outputs(
         assert srt_a == b.with_suffix(".srt").read_text(encoding="utf-8")
     again = make(remote, address)
     assert again.stdout.strip() == "make: Nothing to be done for 'all'."
+    # the engines compute outside the GIL: the workers kept answering (distributed warns
+    # "Event loop was unresponsive" when a task holds the loop for seconds)
+    logs = "".join(p.read_text(errors="replace") for p in LOGS.glob("worker*.log"))
+    assert "unresponsive" not in logs
     # another project's transcription reuses the transcriber's model
     other = project_copy(tmp_path, "other")
     assert make(other, address).returncode == 0
@@ -239,3 +246,25 @@ def test_clear_errors_within_seconds(tmp_path: Path) -> None:
         del os.environ["CLIPKIT_SCHEDULER"]
     assert gone.exit_code == 1
     assert gone.stderr.startswith("Error: cannot reach the Dask scheduler at tcp://127.0.0.1:")
+
+
+def test_a_worker_with_another_clipkit_is_named(tmp_path: Path) -> None:
+    """A worker running another clipkit version (here: a copy of the package with its version
+    changed, first on its PYTHONPATH) is refused before any work is submitted."""
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "clipkit", other / "clipkit")
+    init = other / "clipkit" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', '__version__ = "9.9.9+'))
+    workers = [(["env", f"PYTHONPATH={other}"], ["-r", "transcribe=1", "--name", "old"])]
+    recording = ROOT / "samples" / "project" / "recordings" / "conversation.mp4"
+    with dask_cluster(tmp_path, workers) as (address, _client):
+        os.environ["CLIPKIT_SCHEDULER"] = address
+        try:
+            result = invoke("transcribe", str(recording), "-o", str(tmp_path / "t"), "-q")
+        finally:
+            del os.environ["CLIPKIT_SCHEDULER"]
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: worker tcp://127.0.0.1:")
+    assert "'clipkit': '9.9.9+" in result.stderr
+    assert result.stderr.rstrip().endswith("install the same clipkit and distributed everywhere")
+    assert not (tmp_path / "t").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 from ..errors import EngineError
@@ -16,15 +17,20 @@ class FasterWhisperEngine:
     name = "faster-whisper"
 
     def __init__(self, model: LocalModel | str, threads: int, options: EngineOptions) -> None:
+        import ctranslate2
         from faster_whisper import WhisperModel
 
         self.options = options
+        # a GPU when CTranslate2 sees one (a cluster's transcription box), unless told otherwise
+        device = os.environ.get("CLIPKIT_DEVICE") or (
+            "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        )
         self.model_name = model.name if isinstance(model, LocalModel) else model
         source = model.path if isinstance(model, LocalModel) else model
         try:
             self.model = WhisperModel(
                 source,
-                device="cpu",
+                device=device,
                 compute_type=options.compute_type,
                 cpu_threads=threads,
                 local_files_only=isinstance(model, LocalModel),
