@@ -116,7 +116,9 @@ def main() -> int:
     print(f"| cluster path overhead | {(remote - local) / local:+.1%} |")
     print(f"| model loads on the workers ({tasks} tasks over {args.repeat} runs) | {loads} |")
     print(f"| cluster start (scheduler + 2 workers ready) | {ready:.1f} s |")
-    print(f"| SRTs identical to the local run | {'yes' if not differ else 'NO: ' + ', '.join(differ)} |")
+    print(
+        f"| SRTs identical to the local run | {'yes' if not differ else 'NO: ' + ', '.join(differ)} |"
+    )
     return 0
 
 
