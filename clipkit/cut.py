@@ -959,7 +959,7 @@ def cut_all(
         inputs = {str(extracts[i].source) for i in todo}
         inputs |= {str(extracts[i].subs) for i in todo if extracts[i].subs is not None}
         cluster.check_paths(sorted(inputs), ENCODE)
-        jobs = len(todo)  # the workers set the pace; here each job only waits
+        jobs = min(len(todo), 128)  # the workers set the pace; here each job only waits
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
         futures = {pool.submit(work, i): i for i in todo}
         try:

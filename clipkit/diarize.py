@@ -60,6 +60,13 @@ EMBEDDERS: dict[str, Callable[[], Embedder]] = {}
 
 def register_embedder(name: str, factory: Callable[[], Embedder]) -> None:
     EMBEDDERS[name] = factory
+    loaded_embedder.cache_clear()
+
+
+@lru_cache(maxsize=2)
+def loaded_embedder(name: str) -> Embedder:
+    """One model per process: a batch (or a cluster worker) loads it once, not per file."""
+    return EMBEDDERS[name]()
 
 
 # --- Kaldi filterbank (what CAM++ was trained on) -------------------------------------------
@@ -388,7 +395,7 @@ def diarize(
         def vad(audio: Any) -> list[tuple[int, int]]:
             return speech_regions(audio) or []
 
-    model = EMBEDDERS[embedder]()
+    model = loaded_embedder(embedder)
     spans: list[tuple[int, int]] = []
     vectors = []
     for offset, audio, regions in speech_blocks(blocks, vad):

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -225,3 +226,15 @@ def measure_loudness(
 
 def _finite(x: float) -> bool:
     return x == x and abs(x) != float("inf")
+
+
+def frame(path: Path, seconds: float) -> Any:
+    """The RGB frame (int16, so differences do not wrap) shown at `seconds`."""
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as c:
+        for f in c.decode(c.streams.video[0]):
+            if f.time is not None and f.time >= seconds:
+                return f.to_ndarray(format="rgb24").astype(np.int16)
+    raise AssertionError("no frame")

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from distributed import Client
@@ -23,7 +22,7 @@ from distributed import Client
 from clipkit.cluster import loads_on_worker
 from clipkit.ffmpeg import probe
 
-from .conftest import invoke
+from .conftest import frame, invoke
 
 pytestmark = pytest.mark.engine
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,14 +112,6 @@ def make(project: Path, scheduler: str | None, wait: bool = True):  # type: igno
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
 
 
-def frame(path: Path, seconds: float) -> np.ndarray:
-    with av.open(str(path)) as c:
-        for f in c.decode(c.streams.video[0]):
-            if f.time is not None and f.time >= seconds:
-                return f.to_ndarray(format="rgb24").astype(np.int16)
-    raise AssertionError("no frame")
-
-
 def test_make_all_on_the_cluster_gives_the_local_outputs(
     cluster: tuple[str, Client], tmp_path: Path
 ) -> None:
@@ -206,7 +197,7 @@ def hidden_folder_prefix(folder: Path) -> list[str] | None:
     return prefix if probe_run.returncode == 0 and not probe_run.stdout.strip() else None
 
 
-def test_clear_errors_within_seconds(tmp_path: Path) -> None:
+def test_clear_errors_within_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A resource no worker offers, an input a worker cannot see, no scheduler at all."""
     recording = ROOT / "samples" / "project" / "recordings" / "conversation.mp4"
     private = tmp_path / "private"
@@ -215,40 +206,36 @@ def test_clear_errors_within_seconds(tmp_path: Path) -> None:
     prefix = hidden_folder_prefix(private)
     workers = [(prefix or [], ["-r", "encode=1", "--name", "outsider"])]
     with dask_cluster(tmp_path, workers) as (address, _client):
-        os.environ["CLIPKIT_SCHEDULER"] = address
-        try:
+        monkeypatch.setenv("CLIPKIT_SCHEDULER", address)
+        started = time.monotonic()
+        result = invoke("transcribe", str(recording), "-o", str(tmp_path / "t"), "-q")
+        assert time.monotonic() - started < 20
+        assert (result.exit_code, result.stderr) == (1, (
+            f"Error: no worker at {address} offers the 'transcribe' resource (start one "
+            f"with `clipkit worker {address} --resources transcribe=1`)\n"))  # fmt: skip
+        if prefix is not None:
             started = time.monotonic()
-            result = invoke("transcribe", str(recording), "-o", str(tmp_path / "t"), "-q")
+            cut = invoke("cut", str(private / "talk.mp4"), "--start", "1", "--end", "3",
+                         "--title", "x", "--no-burn", "-o", str(tmp_path / "x"))  # fmt: skip
             assert time.monotonic() - started < 20
-            assert (result.exit_code, result.stderr) == (1, (
-                f"Error: no worker at {address} offers the 'transcribe' resource (start one "
-                f"with `clipkit worker {address} --resources transcribe=1`)\n"))  # fmt: skip
-            if prefix is not None:
-                started = time.monotonic()
-                cut = invoke("cut", str(private / "talk.mp4"), "--start", "1", "--end", "3",
-                             "--title", "x", "--no-burn", "-o", str(tmp_path / "x"))  # fmt: skip
-                assert time.monotonic() - started < 20
-                assert cut.exit_code == 1
-                line = cut.stderr.strip().splitlines()[-1]
-                assert line.startswith("Error: worker tcp://127.0.0.1:")
-                assert line.endswith(
-                    f"cannot read {private / 'talk.mp4'}: every worker needs the media at the "
-                    "same path (a shared filesystem)"
-                )
-        finally:
-            del os.environ["CLIPKIT_SCHEDULER"]
+            assert cut.exit_code == 1
+            line = cut.stderr.strip().splitlines()[-1]
+            assert line.startswith("Error: worker tcp://127.0.0.1:")
+            assert line.endswith(
+                f"cannot read {private / 'talk.mp4'}: every worker needs the media at the "
+                "same path (a shared filesystem)"
+            )
     if prefix is None:
         print("unshare -m is not allowed here: the unseen-input case was not run")
-    os.environ["CLIPKIT_SCHEDULER"] = f"tcp://127.0.0.1:{free_port()}"
-    try:
-        gone = invoke("transcribe", str(recording), "-o", str(tmp_path / "t"), "-q")
-    finally:
-        del os.environ["CLIPKIT_SCHEDULER"]
+    monkeypatch.setenv("CLIPKIT_SCHEDULER", f"tcp://127.0.0.1:{free_port()}")
+    gone = invoke("transcribe", str(recording), "-o", str(tmp_path / "t"), "-q")
     assert gone.exit_code == 1
     assert gone.stderr.startswith("Error: cannot reach the Dask scheduler at tcp://127.0.0.1:")
 
 
-def test_a_worker_with_another_clipkit_is_named(tmp_path: Path) -> None:
+def test_a_worker_with_another_clipkit_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A worker running another clipkit version (here: a copy of the package with its version
     changed, first on its PYTHONPATH) is refused before any work is submitted."""
     other = tmp_path / "other"
@@ -258,13 +245,25 @@ def test_a_worker_with_another_clipkit_is_named(tmp_path: Path) -> None:
     workers = [(["env", f"PYTHONPATH={other}"], ["-r", "transcribe=1", "--name", "old"])]
     recording = ROOT / "samples" / "project" / "recordings" / "conversation.mp4"
     with dask_cluster(tmp_path, workers) as (address, _client):
-        os.environ["CLIPKIT_SCHEDULER"] = address
-        try:
-            result = invoke("transcribe", str(recording), "-o", str(tmp_path / "t"), "-q")
-        finally:
-            del os.environ["CLIPKIT_SCHEDULER"]
+        monkeypatch.setenv("CLIPKIT_SCHEDULER", address)
+        result = invoke("transcribe", str(recording), "-o", str(tmp_path / "t"), "-q")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: worker tcp://127.0.0.1:")
     assert "'clipkit': '9.9.9+" in result.stderr
     assert result.stderr.rstrip().endswith("install the same clipkit and distributed everywhere")
     assert not (tmp_path / "t").exists()
+
+
+def test_scheduler_from_clipkit_toml(tmp_path: Path) -> None:
+    """`[cluster] scheduler` in the project's clipkit.toml names the cluster (here one that is
+    not running: the error names it); CLIPKIT_SCHEDULER would win over it."""
+    root = tmp_path / "p"
+    assert invoke("init", str(root)).exit_code == 0
+    address = f"tcp://127.0.0.1:{free_port()}"
+    config = root / "clipkit.toml"
+    config.write_text(config.read_text() + f'\n[cluster]\nscheduler = "{address}"\n')
+    shutil.copy(ROOT / "samples" / "project" / "recordings" / "conversation.mp4",
+                root / "recordings")  # fmt: skip
+    result = invoke("--project", str(root), "transcribe", "-q")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot reach the Dask scheduler at {address}:")

@@ -16,7 +16,7 @@ import pytest
 
 from clipkit.ffmpeg import probe
 
-from .conftest import SAMPLE, ffmpeg, invoke, measure_loudness
+from .conftest import SAMPLE, ffmpeg, frame, invoke, measure_loudness
 
 SUBS = """1
 00:00:00,500 --> 00:00:03,500
@@ -93,14 +93,6 @@ def cut(source: Path, out: Path, *extra: str, start: str = "0.2", end: str = "4"
     result = invoke(*args, "--subs", str(subs), "-q", *extra)
     assert result.exit_code == 0, result.output
     return out / "x.mp4"
-
-
-def frame(path: Path, seconds: float) -> np.ndarray:
-    with av.open(str(path)) as c:
-        for f in c.decode(c.streams.video[0]):
-            if f.time is not None and f.time >= seconds:
-                return f.to_ndarray(format="rgb24").astype(np.int16)
-    raise AssertionError("no frame")
 
 
 def rotation_of(path: Path) -> int:
