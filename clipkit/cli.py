@@ -472,12 +472,14 @@ def transcribe(
     project = _project()
     if project is not None:
         from .speakers import names_from_stories
+        from .stories import load_stories
 
+        stories = load_stories(project.root)
         for r in results:
             transcript = next((Path(o) for o in r.outputs if o.endswith(".json")), None)
             if r.status != "failed" and transcript is not None:
                 renamed = names_from_stories(
-                    project.root, Path(r.path), transcript, profile, options.speaker_labels
+                    stories, Path(r.path), transcript, profile, options.speaker_labels
                 )
                 if renamed and not quiet:
                     click.echo(f"{transcript.name}: speakers named from stories.toml", err=True)

@@ -164,12 +164,6 @@ class Cluster:
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> Cluster:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def workers(self) -> dict[str, dict[str, Any]]:
         return dict(self.client.scheduler_info(n_workers=-1).get("workers", {}))
 
@@ -229,7 +223,6 @@ class Cluster:
         self,
         tasks: Sequence[tuple[str, Callable[..., Any], tuple[Any, ...]]],
         resource: str,
-        on_result: Callable[[int, Any], None] | None = None,
     ) -> list[Any]:
         """Run (key, function, args) tasks on workers offering `resource`; results in order.
         A task that raised re-raises here (a ClipkitError keeps its message)."""
@@ -247,8 +240,6 @@ class Cluster:
             ):
                 i = index[future.key]
                 results[i] = future.result(timeout=max(1.0, deadline - time.monotonic()))
-                if on_result:
-                    on_result(i, results[i])
         except TimeoutError as exc:
             raise ClusterError(
                 f"cluster tasks not done after {TASK_TIMEOUT_S:.0f} s (CLIPKIT_TASK_TIMEOUT)"
@@ -257,12 +248,6 @@ class Cluster:
             for f in futures:
                 f.release()
         return results
-
-
-def connect(configured: str | None = None) -> Cluster | None:
-    """The configured cluster, connected and checked; None when none is configured."""
-    address = scheduler_address(configured)
-    return Cluster.connect(address) if address else None
 
 
 # the dask nanny sets these in each worker process it starts; with them faster-whisper decoded

@@ -893,6 +893,8 @@ def cut_all(
 ) -> list[CutResult]:
     """Cut every extract not already made (the locks keep two runs from making one twice);
     with a `cluster`, each encode is a task on a worker offering the `encode` resource."""
+    from .cluster import ENCODE
+
     emit = on_event or (lambda e: None)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(options.out_dir)  # what a killed run left behind
@@ -943,8 +945,6 @@ def cut_all(
 
         try:
             if cluster is not None:
-                from .cluster import ENCODE
-
                 key = f"clipkit-cut-{recipe(ex, options)[:32]}-{ex.slug}"
                 return cluster.run_all([(key, cut_task, (ex, options))], ENCODE)[0]
             return cut_one(ex, options, progress)
@@ -953,8 +953,6 @@ def cut_all(
 
     jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
     if cluster is not None and todo:
-        from .cluster import ENCODE
-
         cluster.check_resource(ENCODE)
         inputs = {str(extracts[i].source) for i in todo}
         inputs |= {str(extracts[i].subs) for i in todo if extracts[i].subs is not None}

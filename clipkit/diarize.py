@@ -34,8 +34,8 @@ MAX_SPEAKERS = 10
 MERGE_COSINE = 0.7  # clusters this alike are one person: real people measured 0.33-0.53 apart
 MAX_CLUSTERED = 2000  # windows in the affinity matrix (memory grows with the square); the rest
 # are sampled evenly and join their nearest cluster
-CARRY_LIMIT_S = 30
-BATCH = 8  # windows per forward pass: as fast as 32 here, with a quarter of the activations  # speech running over a block boundary is carried into the next block
+CARRY_LIMIT_S = 30  # speech running over a block boundary is carried into the next block
+BATCH = 8  # windows per forward pass: as fast as 32 here, with a quarter of the activations
 
 
 @dataclass(frozen=True)
@@ -423,18 +423,28 @@ def _give_back_memory() -> None:
         ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
-def speaker_of(start: int, end: int, turns: Sequence[Turn]) -> str | None:
-    """The speaker whose turns overlap [start, end) most; the nearest turn when none does."""
+def speakers_of(spans: Sequence[tuple[int, int]], turns: Sequence[Turn]) -> list[str | None]:
+    """For each (start, end) in ms: the speaker whose turns overlap it most, else the nearest
+    turn's. Turns come sorted and apart (turns_from_windows), so each span looks only at the
+    turns around it, found by bisection, not at every turn of the recording."""
+    from bisect import bisect_right
+
     if not turns:
-        return None
-    best, overlap = None, 0
-    for t in turns:
-        if t.start >= end:
-            break
-        shared = min(end, t.end) - max(start, t.start)
-        if shared > overlap:
-            best, overlap = t.speaker, shared
-    if best is not None:
-        return best
-    mid = (start + end) / 2
-    return min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
+        return [None] * len(spans)
+    ends = [t.end for t in turns]
+    out: list[str | None] = []
+    for start, end in spans:
+        k = bisect_right(ends, start)  # the first turn still running after `start`
+        best, overlap = None, 0
+        for t in turns[k:]:
+            if t.start >= end:
+                break
+            shared = min(end, t.end) - max(start, t.start)
+            if shared > overlap:
+                best, overlap = t.speaker, shared
+        if best is None:  # between turns: the nearer of the one before and the one after
+            mid = (start + end) / 2
+            near = turns[max(0, k - 1) : k + 1]
+            best = min(near, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
+        out.append(best)
+    return out

@@ -7,12 +7,13 @@ said, which holds up when every microphone hears everyone a little (bleed).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .stories import Story
 from .subtitles import Word
 from .transcript import Transcript
 
@@ -143,10 +144,11 @@ def with_speakers(transcript: Transcript, voices: Voices) -> Transcript:
 
 def with_turns(transcript: Transcript, turns: Sequence[Any]) -> Transcript:
     """Words and segments labelled by diarized turns (each word: the turn it overlaps most)."""
-    from .diarize import speaker_of
+    from .diarize import speakers_of
 
-    words = [replace(w, speaker=speaker_of(w.start, w.end, turns)) for w in transcript.words]
-    return labelled(transcript, words)
+    words = transcript.words
+    named = speakers_of([(w.start, w.end) for w in words], turns)
+    return labelled(transcript, [replace(w, speaker=s) for w, s in zip(words, named, strict=True)])
 
 
 def labelled(transcript: Transcript, words: Sequence[Word]) -> Transcript:
@@ -231,13 +233,15 @@ def rename_files(
 
 
 def names_from_stories(
-    root: Path, recording: Path, transcript_path: Path, profile: str | None, labels: str
+    stories: Mapping[str, Story],
+    recording: Path,
+    transcript_path: Path,
+    profile: str | None,
+    labels: str,
 ) -> list[Path]:
     """Apply the `speakers` table of the recording's story in stories.toml (Speaker 1 → Amira)
     to its transcript; files rewritten (none when already named)."""
-    from .stories import load_stories
-
-    story = load_stories(root).get(recording.name)
+    story = stories.get(recording.name)
     if story is None or not story.speakers or not transcript_path.is_file():
         return []
     return rename_files(transcript_path, dict(story.speakers), profile, labels, strict=False)

@@ -285,9 +285,15 @@ def label_speakers(
     )
 
     folder = Path(source.folder) if source.folder else None
-    if source.mode == "files" or (source.mode == "auto" and has_participant_files(path, folder)):
-        files = participant_files(path, folder)
-        return with_speakers(transcript, voices_from_files(files)), []
+    if source.mode in ("files", "auto"):
+        try:
+            files = participant_files(path, folder)
+        except InputError:  # none beside the recording
+            if source.mode == "files":
+                raise
+            files = []
+        if files:
+            return with_speakers(transcript, voices_from_files(files)), []
     if source.mode in ("channels", "auto"):
         try:
             voices = voices_from_channels(path, track)
@@ -306,16 +312,6 @@ def label_speakers(
 
     turns = diarize(iter_audio(path, track=track, block_seconds=60.0), source.count)
     return with_turns(transcript, turns), []
-
-
-def has_participant_files(path: Path, folder: Path | None) -> bool:
-    from .speakers import participant_files
-
-    try:
-        participant_files(path, folder)
-    except InputError:
-        return False
-    return True
 
 
 def check_speakers(
