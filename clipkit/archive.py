@@ -6,6 +6,7 @@ transcript. All text is escaped: a transcript saying `<script>` shows it as text
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -167,6 +168,27 @@ class SiteResult:
     index: Path
     pages: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    media: dict[str, Path] = field(default_factory=dict)  # site/media/NAME -> the file it is
+    written: set[Path] = field(default_factory=set)  # every file this build made or kept
+
+
+# clipkit owns these folders of a site: whatever a build did not make in them is removed (a
+# story whose consent was withdrawn leaves nothing behind: page, media, posters, captions)
+OWNED_FOLDERS = ("stories", "media", "posters", "captions", "assets")
+ACCENT = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(rgb|hsl)a?\([0-9.,%\s]+\))$")
+
+
+def project_file(project: Project, value: str | os.PathLike[str], what: str) -> Path:
+    """A file named by the project's settings or metadata, refused unless it resolves inside the
+    project (links followed). A recording linked into recordings/ by the user is the exception:
+    recordings often live on another disk."""
+    from .fsutil import inside
+
+    root = project.root
+    lexical = Path(os.path.normpath(root / value))
+    if lexical.parent == Path(os.path.normpath(project.recordings)):
+        return lexical
+    return inside(root, value, what)
 
 
 def _documents(folder: Path, fmt: str) -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -207,9 +229,12 @@ def recording_paths(project: Project, transcripts: dict[str, Transcript]) -> dic
             out[name] = f"recordings/{name}"
             continue
         try:
-            out[name] = os.path.relpath(path.absolute(), project.root)
+            rel = os.path.relpath(path.absolute(), project.root)
         except ValueError:  # another drive on Windows
-            out[name] = str(path)
+            rel = ".."
+        # a transcript made elsewhere (a project copied or moved) names its recording where it
+        # was: the project's own recordings/ is where it belongs now, never outside
+        out[name] = f"recordings/{path.name}" if rel.startswith("..") else rel
     return out
 
 
@@ -249,55 +274,118 @@ class Theme:
         env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
         settings = project.settings.get("archive", {})
         site = {k: str(settings.get(k, "")) for k in ("organisation", "footer", "about")}
-        site["accent"] = str(settings.get("accent") or "#0b57d0")
+        accent = str(settings.get("accent") or "#0b57d0").strip()
+        if not ACCENT.match(accent):  # it lands in the stylesheet: a colour, nothing else
+            raise InputError(f"[archive] accent = {accent!r} is not a CSS colour (e.g. #0b57d0)")
+        site["accent"] = accent
         site["logo"] = Path(str(settings["logo"])).name if settings.get("logo") else ""
         return cls(env, site)
+
+    def _render(self, name: str, **values: Any) -> str:
+        import jinja2
+
+        try:
+            return str(self.env.get_template(name).render(**values))
+        except jinja2.TemplateSyntaxError as exc:
+            where = exc.filename or name
+            raise InputError(f"{where}:{exc.lineno}: template error: {exc.message}") from exc
+        except jinja2.TemplateError as exc:
+            raise InputError(f"archive template {name}: {exc}") from exc
 
     def page(self, title: str, body: str, depth: int, lang: str = "en") -> str:
         from markupsafe import Markup
 
-        return self.env.get_template("base.html").render(
-            title=title, body=Markup(body), up="../" * depth, lang=lang or "en", site=self.site
-        )
+        return self._render(
+            "base.html",
+            title=title, body=Markup(body), up="../" * depth, lang=lang or "en", site=self.site,
+        )  # fmt: skip
 
     def stylesheet(self) -> str:
-        return self.env.get_template("style.css").render(site=self.site)
+        return self._render("style.css", site=self.site)
 
-    def extras(self, project: Project, out: Path) -> None:
-        """The logo into assets/, and the about page from its text (paragraphs)."""
+    def extras(self, project: Project, out: Path, result: SiteResult) -> None:
+        """The logo into assets/, and the about page from its text (paragraphs); both files
+        must lie inside the project."""
         settings = project.settings.get("archive", {})
         if settings.get("logo"):
-            logo = project.root / str(settings["logo"])
+            logo = project_file(project, str(settings["logo"]), "[archive] logo")
             if not logo.is_file():
                 raise InputError(f"[archive] logo {logo} not found")
-            shutil.copyfile(logo, out / "assets" / logo.name)
+            target = out / "assets" / logo.name
+            _copy_atomic(logo, target)
+            result.written.add(target)
         if settings.get("about"):
-            about = project.root / str(settings["about"])
+            about = project_file(project, str(settings["about"]), "[archive] about")
             if not about.is_file():
                 raise InputError(f"[archive] about {about} not found")
-            paragraphs = [p.strip() for p in about.read_text(encoding="utf-8").split("\n\n")]
+            from .fsutil import read_user_text
+
+            paragraphs = [p.strip() for p in read_user_text(about).split("\n\n")]
             body = (
                 '<main id="main"><h1>About this archive</h1>'
                 + "".join(f"<p>{_e(p)}</p>" for p in paragraphs if p)
                 + "</main>"
             )
             atomic_write_text(out / "about.html", self.page("About this archive", body, 0))
+            result.written.add(out / "about.html")
 
 
-def _media_src(path: Path, out: Path, copy: bool, media_dir: Path) -> str:
-    """Where a page finds a recording or extract: inside the site (hard-linked where the disk
-    allows, else copied), or with `--link-media` where it lies (for viewing on this machine)."""
-    if copy:
-        media_dir.mkdir(parents=True, exist_ok=True)
-        target = media_dir / path.name
-        if not target.exists() or target.stat().st_size != path.stat().st_size:
-            target.unlink(missing_ok=True)
-            try:
-                os.link(path.resolve(), target)
-            except OSError:  # another disk, or links not allowed: a copy
-                shutil.copy2(path, target)
-        return os.path.relpath(target, out).replace(os.sep, "/")
-    return os.path.relpath(path.resolve(), out.resolve()).replace(os.sep, "/")
+def _copy_atomic(source: Path, target: Path) -> None:
+    """Hard-linked where the disk allows, else copied; under a temp name first, so a full disk
+    never leaves a truncated file under the final name."""
+    from .fsutil import atomic_path
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        tmp.unlink()
+        try:
+            os.link(source.resolve(), tmp)
+        except OSError:  # another disk, or links not allowed: a copy
+            shutil.copy2(source, tmp)
+
+
+class _Media:
+    """The site's media/ folder: one unique name per file (a recording and an extract both
+    called story.mp4 get story.mp4 and story-2.mp4), copied in, linked to where it lies
+    (`--link-media`), or left for `clipkit review` to serve from its table."""
+
+    def __init__(self, out: Path, mode: str, result: SiteResult) -> None:
+        self.out, self.mode, self.result = out, mode, result
+        self.names: dict[Path, str] = {}
+        self.taken: set[str] = set()
+
+    def name(self, path: Path) -> str:
+        key = path.resolve()
+        if key not in self.names:
+            name, n = path.name, 1
+            while name.casefold() in self.taken:
+                n += 1
+                name = f"{path.stem}-{n}{path.suffix}"
+            if n > 1:
+                self.result.notes.append(
+                    f"{path}: another file is already site/media/{path.name}; this one is "
+                    f"media/{name}"
+                )
+            self.taken.add(name.casefold())
+            self.names[key] = name
+        return self.names[key]
+
+    def src(self, path: Path, page_dir: Path) -> str:
+        name = self.name(path)
+        target = self.out / "media" / name
+        if self.mode == "serve":
+            self.result.media[name] = path.resolve()
+        elif self.mode == "link":
+            return os.path.relpath(path.resolve(), page_dir.resolve()).replace(os.sep, "/")
+        else:
+            same = target.is_file() and (
+                (st := target.stat()).st_size == (src := path.stat()).st_size
+                and st.st_mtime_ns == src.st_mtime_ns
+            )
+            if not same:
+                _copy_atomic(path, target)
+            self.result.written.add(target)
+        return os.path.relpath(target, page_dir).replace(os.sep, "/")
 
 
 _LINK = re.compile(r'\b(?:src|href)="([^"#][^"]*)"')
@@ -381,10 +469,16 @@ def build_site(
     link_media: bool = False,
     title: str | None = None,
     editor: bool = False,
+    serve_media: bool = False,
 ) -> SiteResult:
     """The site, self-contained unless `link_media` (its media hard-linked or copied into it);
-    `editor` adds the panel that turns selected transcript text into plan rows."""
-    copy_media = not link_media
+    `editor` adds the panel that turns selected transcript text into plan rows; `serve_media`
+    names media under media/ without copying it (`clipkit review` serves them from a table)."""
+    from .fsutil import remove_stale_parts
+
+    out.mkdir(parents=True, exist_ok=True)
+    for folder in (out, *(out / f for f in OWNED_FOLDERS)):
+        remove_stale_parts(folder)  # what a killed build left
     transcripts = load_transcripts(project)
     sources = recording_paths(project, transcripts)
     stories = load_stories(project.root)
@@ -401,18 +495,28 @@ def build_site(
     (out / "stories").mkdir(exist_ok=True)
     (out / "captions").mkdir(exist_ok=True)
     theme = Theme.load(project)
-    atomic_write_text(out / "assets" / "style.css", theme.stylesheet())
-    theme.extras(project, out)
-    atomic_write_text(out / "assets" / "archive.js", ASSETS_JS.lstrip())
     result = SiteResult(index=out / "index.html", notes=list(held))
+    write = _writer(result)
+    write(out / "assets" / "style.css", theme.stylesheet())
+    theme.extras(project, out, result)
+    write(out / "assets" / "archive.js", ASSETS_JS.lstrip())
     extracts = _extract_sidecars(project)
     stories_dir = out / "stories"
-    media_dir = out / "media"
+    media = _Media(out, "serve" if serve_media else "link" if link_media else "copy", result)
     index_rows, search_index = [], []
     all_themes: set[str] = set()
+    slugs: dict[str, str] = {}
     for name, transcript in transcripts.items():
-        slug = slugify(name)
-        recording = project.root / sources[name]
+        slug = base = slugify(name)
+        n = 1
+        while slug in slugs:  # two names that slugify alike: each keeps a page of its own
+            n += 1
+            slug = f"{base}-{n}"
+        if n > 1:
+            result.notes.append(f"{name}: {slugs[base]} already has stories/{base}.html; "
+                                f"this story is stories/{slug}.html")  # fmt: skip
+        slugs[slug] = name
+        recording = project_file(project, sources[name], f"transcripts/{name}.json source")
         story = stories.get(files[name])
         story_title = (story.title if story and story.title else "") or _story_title(
             recording, name
@@ -421,17 +525,18 @@ def build_site(
         sentences = sentences_of(transcript.words)
         cues = shape_words(transcript.words)
         captions = out / "captions" / f"{slug}.vtt"
-        atomic_write_text(captions, render_vtt(cues))
+        write(captions, render_vtt(cues))
         cue_data = [[c.start / 1000, c.end / 1000, c.text] for c in cues]
         lang = transcript.language or "en"
         if recording.is_file():
             info = probe(recording)
             tag = "video" if info.has_video else "audio"
-            src = _href(_media_src(recording, stories_dir, copy_media, media_dir))
+            src = _href(media.src(recording, stories_dir))
             poster = ""
             if info.has_video:  # a frame a little way in, not the first (often black)
                 at = min(info.duration_ms / 2, max(1000, info.duration_ms / 10)) / 1000
-                poster = f' poster="{_href(_poster(recording, at, out, stories_dir))}"'
+                jpg = _poster(recording, media.name(recording), at, out, result)
+                poster = f' poster="{_href(os.path.relpath(jpg, stories_dir))}"'
             player = (
                 f'<{tag} id="player" controls preload="metadata" src="{src}"{poster} data-cues="cues-{slug}">'
                 f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" '
@@ -447,7 +552,7 @@ def build_site(
             player = f'<p class="notice" role="status">The recording ({_e(recording.name)}) is missing, so only its transcript is shown.</p>'
             duration = format_clock(transcript.duration_ms).rsplit(".", 1)[0]
         mine = [e for e in extracts if Path(e[1].source).stem == recording.stem]
-        extract_html = _extracts_html(mine, stories_dir, copy_media, media_dir, lang, result)
+        extract_html = _extracts_html(project, mine, stories_dir, media, lang, result)
         body = f"""<header><p><a href="../index.html">{_e(archive_title)}</a></p>
 <h1>{_e(story_title)}</h1>
 {about}
@@ -463,7 +568,7 @@ def build_site(
 </div>
 </main>"""
         page = stories_dir / f"{slug}.html"
-        atomic_write_text(page, theme.page(f"{story_title} — {archive_title}", body, 1, lang))
+        write(page, theme.page(f"{story_title} — {archive_title}", body, 1, lang))
         result.pages.append(page)
         blurb = (
             story.summary if story and story.summary else (sentences[0].text if sentences else "")
@@ -485,7 +590,7 @@ def build_site(
                 ],
             }
         )
-    atomic_write_text(
+    write(
         out / "assets" / "search-index.js",
         "window.CLIPKIT_INDEX = " + _script_json(search_index) + ";\n",
     )
@@ -505,28 +610,44 @@ def build_site(
 </ul>
 </main>
 <script src="assets/search-index.js"></script>"""
-    atomic_write_text(result.index, theme.page(archive_title, body, 0))
-    _remove_stale_pages(out, result.pages)
-    if not link_media:
+    write(result.index, theme.page(archive_title, body, 0))
+    _remove_unmade(out, result.written)
+    if not link_media and not serve_media:
         check_self_contained(out)
     return result
 
 
-def _remove_stale_pages(out: Path, pages: list[Path]) -> None:
-    """Pages (and their captions) of stories no longer in the archive go: a story whose consent
-    was withdrawn must not stay online from an earlier build."""
-    kept = {p.stem for p in pages}
-    for page in (out / "stories").glob("*.html"):
-        if page.stem not in kept:
-            page.unlink()
-            (out / "captions" / f"{page.stem}.vtt").unlink(missing_ok=True)
+def _writer(result: SiteResult) -> Any:
+    def write(path: Path, text: str) -> None:
+        atomic_write_text(path, text)
+        result.written.add(path)
+
+    return write
+
+
+def _remove_unmade(out: Path, written: set[Path]) -> None:
+    """Whatever this build did not make goes from the folders clipkit owns (and about.html): a
+    story whose consent was withdrawn must leave nothing online from an earlier build."""
+    for folder in OWNED_FOLDERS:
+        place = out / folder
+        if not place.is_dir():
+            continue
+        for entry in sorted(place.rglob("*"), reverse=True):
+            if entry.is_dir() and not entry.is_symlink():
+                with contextlib.suppress(OSError):
+                    entry.rmdir()  # only when empty
+            elif entry not in written:
+                entry.unlink()
+    about = out / "about.html"
+    if about.exists() and about not in written:
+        about.unlink()
 
 
 def _extracts_html(
+    project: Project,
     mine: list[tuple[Path, ExtractSidecar]],
     stories_dir: Path,
-    copy: bool,
-    media_dir: Path,
+    media: _Media,
     lang: str,
     result: SiteResult,
 ) -> str:
@@ -534,29 +655,33 @@ def _extracts_html(
         return ""
     items = []
     for path, d in mine:
-        video = path.parent / d.video
-        vtt = path.parent / d.vtt
+        video = project_file(project, path.parent / d.video, f"{path} video")
+        vtt = project_file(project, path.parent / d.vtt, f"{path} subtitles.vtt") if d.vtt else None
         tags = ", ".join(d.tags)
         if video.is_file():
-            src = _href(_media_src(video, stories_dir, copy, media_dir))
+            src = _href(media.src(video, stories_dir))
             track = ""
-            if vtt.is_file():
-                captions = stories_dir.parent / "captions" / f"extract-{vtt.name}"
-                shutil.copyfile(vtt, captions)
+            if vtt is not None and vtt.is_file():
+                # a folder of their own: a story slugged `extract-x` must not meet extract x
+                name = f"{Path(media.name(video)).stem}.vtt"
+                captions = stories_dir.parent / "captions" / "extracts" / name
+                _copy_atomic(vtt, captions)
+                result.written.add(captions)
                 # burnt-in subtitles are already in the picture: the track is there, not shown
                 shown = "" if d.burnt_in else " default"
-                track = f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" label="{_e(_language_name(lang))}"{shown}>'
+                track = f'<track kind="captions" src="../captions/extracts/{_href(captions.name)}" srclang="{_e(lang)}" label="{_e(_language_name(lang))}"{shown}>'
             # an extract fades in from black: its poster is a frame after the fade
             at = min(d.duration_ms / 2, 1000) / 1000
-            poster = _href(_poster(video, at, stories_dir.parent, stories_dir))
-            media = (
+            jpg = _poster(video, media.name(video), at, stories_dir.parent, result)
+            poster = _href(os.path.relpath(jpg, stories_dir))
+            shown_media = (
                 f'<video controls preload="metadata" src="{src}" poster="{poster}">{track}</video>'
             )
         else:
             result.notes.append(f"extract {video.name} is missing")
-            media = f'<p class="notice" role="status">The video of this extract ({_e(video.name)}) is missing.</p>'
+            shown_media = f'<p class="notice" role="status">The video of this extract ({_e(video.name)}) is missing.</p>'
         items.append(
-            f"<li><h3>{_e(d.title)}</h3>{media}"
+            f"<li><h3>{_e(d.title)}</h3>{shown_media}"
             f"<p>{_e(d.description)}</p>"
             + (f'<p class="meta">Tags: {_e(tags)}</p>' if tags else "")
             + f'<p class="meta">From {_e(_human(d.start_ms))} to {_e(_human(d.end_ms))}</p></li>'
@@ -564,19 +689,20 @@ def _extracts_html(
     return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
 
 
-def _poster(video: Path, seconds: float, site: Path, page_dir: Path) -> str:
-    """A poster frame for a video, made once into site/posters/; its path from the page."""
+def _poster(video: Path, media_name: str, seconds: float, site: Path, result: SiteResult) -> Path:
+    """A poster frame for a video, made once into site/posters/ under its unique media name."""
     from .ffmpeg import grab_frame
 
     posters = site / "posters"
     posters.mkdir(parents=True, exist_ok=True)
-    target = posters / f"{slugify(video.stem)}.jpg"
+    target = posters / f"{slugify(media_name)}.jpg"
     if not target.is_file() or target.stat().st_mtime < video.stat().st_mtime:
         from .fsutil import atomic_path
 
         with atomic_path(target) as tmp:  # its name ends in .jpg: ffmpeg writes a JPEG
             grab_frame(video, seconds, tmp)
-    return os.path.relpath(target, page_dir).replace(os.sep, "/")
+    result.written.add(target)
+    return target
 
 
 def _theme_filter(themes: list[str]) -> str:

@@ -1329,6 +1329,10 @@ def export_(plan_file: Path | None, fmt: str, output_dir: Path | None) -> None:
     prepared = prepare(read_plan(plan_file), plan_file.parent, options)
     for path in export(prepared.extracts, out, fmt):
         click.echo(str(path))
+    if prepared.problems:  # the good rows are exported; the bad ones are not silently dropped
+        from .errors import PlanError
+
+        raise PlanError(prepared.problems)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -4,6 +4,7 @@ Cut Pro XML or a CMX 3600 EDL, through OpenTimelineIO's adapters."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,33 @@ def _otio() -> Any:
     return otio
 
 
-def timelines(extracts: Sequence[Extract]) -> list[Any]:
+EDL_MAX_EVENTS = 999  # CMX 3600 numbers events with three digits
+
+
+def _one_line(text: str) -> str:
+    """A title as one line: a newline inside an EDL marker would start a line of its own."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", " ", text).split())
+
+
+def timelines(extracts: Sequence[Extract], fmt: str = "otio") -> list[Any]:
     """One timeline per recording, its extracts as clips cut at their in/out frames."""
     otio = _otio()
     by_source: dict[Path, list[Extract]] = {}
     for ex in extracts:
         by_source.setdefault(ex.source, []).append(ex)
+    names: dict[str, Path] = {}
+    for source, items in by_source.items():
+        # one file per recording: two recordings named alike must not share (and lose) one
+        other = names.setdefault(source.stem.casefold(), source)
+        if other != source:
+            raise InputError(
+                f"{other} and {source} would both export to {source.stem}.*: rename one recording"
+            )
+        if fmt == "edl" and len(items) > EDL_MAX_EVENTS:
+            raise InputError(
+                f"{source.name}: {len(items)} extracts, but an EDL holds at most "
+                f"{EDL_MAX_EVENTS} events; export as otio or fcpxml"
+            )
     out = []
     for source, items in by_source.items():
         fps = float(items[0].info.frame_rate or 25)
@@ -55,7 +77,7 @@ def timelines(extracts: Sequence[Extract]) -> list[Any]:
             )
             clip.markers.append(
                 otio.schema.Marker(
-                    name=ex.title,
+                    name=_one_line(ex.title),
                     marked_range=otio.opentime.TimeRange(
                         otio.opentime.RationalTime(first, fps), otio.opentime.RationalTime(0, fps)
                     ),
@@ -76,7 +98,7 @@ def export(extracts: Sequence[Extract], out_dir: Path, fmt: str) -> list[Path]:
     adapter, suffix = FORMATS[fmt]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for timeline in timelines(extracts):
+    for timeline in timelines(extracts, fmt):
         target = out_dir / f"{timeline.name}{suffix}"
         with atomic_path(target) as tmp:
             text = otio.adapters.write_to_string(timeline, adapter_name=adapter)

@@ -476,11 +476,10 @@ class MediaInfo:
 
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
     """Read a recording's streams and duration with PyAV; MediaError when it is not media."""
+    from .fsutil import check_regular_file
+
     p = Path(path)
-    if not p.exists():
-        raise MediaError(f"{p}: no such file")
-    if p.is_dir():
-        raise MediaError(f"{p}: is a directory, not a recording")
+    check_regular_file(p)
     st = p.stat()
     return _probe(str(p), st.st_size, st.st_mtime_ns)
 

@@ -50,9 +50,45 @@ def _tags(value: object) -> tuple[str, ...]:
     return tuple(t.strip() for t in items if t.strip())
 
 
+# OWASP's CSV-injection rule: a cell starting with one of these is run as a formula by Excel and
+# LibreOffice. Such text is written with a leading apostrophe (a spreadsheet shows it as text)
+# and read back without it; text that already starts with apostrophes then a formula character
+# gets one more, so every value reads back exactly as it was.
+FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def neutralise(value: str) -> str:
+    return "'" + value if FORMULA_START.match(value) else value
+
+
+def unneutralise(value: str) -> str:
+    return value[1:] if value.startswith("'") and FORMULA_START.match(value) else value
+
+
+class _Semicolons(csv.excel):
+    delimiter = ";"
+
+
+class _Tabs(csv.excel):
+    delimiter = "\t"
+
+
+def csv_dialect(text: str) -> type[csv.Dialect]:
+    """The plan's own separator (a spreadsheet in a comma-decimal locale saves `;`), from its
+    header line: whichever of , ; and tab it holds most (commas on a tie)."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {
+        csv.excel: header.count(","),
+        _Semicolons: header.count(";"),
+        _Tabs: header.count("\t"),
+    }
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[csv.excel] else csv.excel
+
+
 def parse_plan_csv(text: str, name: str) -> list[PlanRow]:
     text = text.lstrip("\ufeff")  # spreadsheets save a BOM
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), dialect=csv_dialect(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
         raise PlanError([f"{name}: empty plan (expected a header row: {','.join(COLUMNS[:6])})"])
@@ -72,7 +108,7 @@ def parse_plan_csv(text: str, name: str) -> list[PlanRow]:
     line = 1
     for raw in reader:
         line = reader.line_num
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        values = {k: unneutralise((v or "").strip()) for k, v in raw.items() if k}
         if not any(values.values()):
             continue  # blank spreadsheet rows
         rows.append(_row(f"{name}:{line}", values))
@@ -125,12 +161,11 @@ def _row(where: str, values: dict) -> PlanRow:  # type: ignore[type-arg]
 
 
 def read_plan(path: Path) -> list[PlanRow]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such plan file") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (save the spreadsheet as CSV UTF-8)") from exc
+    from .fsutil import read_user_text
+
+    if not path.exists():
+        raise InputError(f"{path}: no such plan file")
+    text = read_user_text(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return parse_plan_csv(text, str(path))
@@ -151,34 +186,46 @@ def slugify(text: str, max_length: int = 80) -> str:
 def update_plan(
     plan: Path, new: list[dict[str, str]], drop: Callable[[dict[str, str]], bool] | None = None
 ) -> int:
-    """Add rows (dicts by column) to a plan, keeping its other rows and its columns (new ones
-    are added at the end): rows `drop` matches go first, and a new row whose source, start and
-    end are already in the plan is not added twice. Returns how many rows were added."""
-    from .fsutil import atomic_write_text
+    """Add rows (dicts by column) to a plan, keeping its other rows, its columns (new ones are
+    added at the end) and its separator: rows `drop` matches go first, and a new row whose
+    source, start and end are already in the plan is not added twice. Returns how many rows were
+    added. Every writer (review, find, select) holds the plan's lock: none loses another's row."""
+    from .fsutil import atomic_write_text, item_lock, read_user_text
 
-    header = list(COLUMNS[:6])
-    kept: list[dict[str, str]] = []
-    if plan.is_file():
-        reader = csv.DictReader(io.StringIO(plan.read_text(encoding="utf-8-sig")))
-        header = list(reader.fieldnames or header)
-        kept = [r for r in reader if drop is None or not drop(r)]
-    present = {(r.get("source"), r.get("start"), r.get("end")) for r in kept}
-    added = [r for r in new if (r.get("source"), r.get("start"), r.get("end")) not in present]
-    for row in added:
-        header += [k for k in row if k not in header]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows([*kept, *added])
-    atomic_write_text(plan, out.getvalue())
+    with item_lock(plan):
+        header = list(COLUMNS[:6])
+        kept: list[dict[str, str]] = []
+        dialect: type[csv.Dialect] = csv.excel
+        if plan.is_file():
+            text = read_user_text(plan)
+            dialect = csv_dialect(text)
+            reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+            header = list(reader.fieldnames or header)
+            rows = [{k: unneutralise(v or "") for k, v in r.items() if k} for r in reader]
+            kept = [r for r in rows if drop is None or not drop(r)]
+        present = {(r.get("source"), r.get("start"), r.get("end")) for r in kept}
+        added = [r for r in new if (r.get("source"), r.get("start"), r.get("end")) not in present]
+        for row in added:
+            header += [k for k in row if k not in header]
+        atomic_write_text(plan, _csv_text([*kept, *added], header, dialect, with_header=True))
     return len(added)
+
+
+def _csv_text(
+    rows: list[dict[str, str]],
+    columns: Sequence[str],
+    dialect: type[csv.Dialect] = csv.excel,
+    with_header: bool = False,
+) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), dialect=dialect,
+                            lineterminator="\n", extrasaction="ignore")  # fmt: skip
+    if with_header:
+        writer.writeheader()
+    writer.writerows([{k: neutralise(str(v)) for k, v in r.items()} for r in rows])
+    return out.getvalue()
 
 
 def rows_csv(rows: list[dict[str, str]], columns: Sequence[str] = COLUMNS[:6]) -> str:
     """Rows as CSV lines (no header) in `columns` order, to paste into a spreadsheet plan."""
-    out = io.StringIO()
-    writer = csv.DictWriter(
-        out, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore"
-    )
-    writer.writerows(rows)
-    return out.getvalue()
+    return _csv_text(rows, columns)

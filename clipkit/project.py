@@ -205,7 +205,9 @@ def load_project(root: Path) -> Project:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc  # the message carries the line and column
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text") from exc
+        from .fsutil import UTF8_HINT
+
+        raise ConfigError(f"{path}: not UTF-8 text; {UTF8_HINT}") from exc
     problems = []
     for section, values in data.items():
         known = set(COMMAND_KEYS.get(section, {})) | EXTRA_KEYS.get(section, set())
@@ -289,6 +291,22 @@ def recording_id(recording: Path) -> str:
     return slugify(recording.name, 60)
 
 
+def check_recording_names(recordings: list[Path]) -> None:
+    """One recording per id and per transcript: two names that slugify alike would share one
+    make rule, and story.mp4 beside story.m4a one transcript (one of them never transcribed)."""
+    by_id: dict[str, Path] = {}
+    by_stem: dict[str, Path] = {}
+    for rec in recordings:
+        for table, key, what in ((by_id, recording_id(rec), "make name"),
+                                 (by_stem, rec.stem, "transcript")):  # fmt: skip
+            other = table.setdefault(key, rec)
+            if other != rec:
+                raise InputError(
+                    f"recordings {other.name!r} and {rec.name!r} would share one {what} "
+                    f"({key}); rename one of them"
+                )
+
+
 def project_recordings(project: Project) -> list[Path]:
     if not project.recordings.is_dir():
         return []
@@ -334,7 +352,9 @@ def write_rules(project: Project, clipkit: str) -> Path:
         (state / sub).mkdir(parents=True, exist_ok=True)
     ids: dict[Path, str] = {}
     names: dict[str, str] = {}  # recording id -> its file name in recordings/
-    for rec in project_recordings(project):
+    recordings = project_recordings(project)
+    check_recording_names(recordings)
+    for rec in recordings:
         rid = recording_id(rec)
         ids[rec.resolve()] = rid
         names[rid] = rec.name

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .find import Sentence, sentences_of
+from .fsutil import read_user_text
 from .project import Project
 from .subtitles import Word
 from .timecode import format_clock, parse_timecode
@@ -251,14 +252,14 @@ def write_selections(project: Project, recordings: Sequence[Path]) -> tuple[list
             warnings.append(f"{recording.name}: no transcript yet (run `clipkit transcribe`)")
             continue
         path = selection_path(project.root, recording)
-        marks = read_marks(path.read_text(encoding="utf-8")) if path.is_file() else None
+        marks = read_marks(read_user_text(path)) if path.is_file() else None
         text, changed = render_selection(
             recording.stem, str(recording.relative_to(project.root)),
             read_transcript(transcript_file), marks,
         )  # fmt: skip
         warnings += [f"{path.name}: {w}" for w in changed]
         path.parent.mkdir(exist_ok=True)
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        if not path.is_file() or read_user_text(path) != text:
             atomic_write_text(path, text)
         written.append(path)
     return written, warnings
@@ -273,7 +274,7 @@ def apply_selections(project: Project, pad_ms: int) -> dict[str, int]:
     folder = project.root / "selections"
     counts: dict[str, int] = {}
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path)
         recording = next(
             (m["path"] for line in text.splitlines() if (m := RECORDING_LINE.match(line))), None
         )

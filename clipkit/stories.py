@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .fsutil import read_user_text
 
 STORIES_NAME = "stories.toml"
 CONSENT = ("given", "pending", "withheld")
@@ -56,7 +57,7 @@ def load_stories(root: Path) -> dict[str, Story]:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_user_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     tables = data.get("story", {})

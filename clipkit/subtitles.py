@@ -10,6 +10,7 @@ sequence so that sentence ends, pauses and speaker changes win over mid-phrase s
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -572,12 +573,19 @@ def render_srt(cues: Sequence[Cue]) -> str:
     return srtlib.compose(items, reindex=False)
 
 
+def _vtt_escape(text: str) -> str:
+    """Cue text as WebVTT reads it: `&`, `<` and `>` escaped (else `<b>` in a transcript, or a
+    speaker named `A>B`, would be markup), no blank line (it would end the cue)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"\n\s*\n", "\n", text).strip("\n")
+
+
 def render_vtt(cues: Sequence[Cue]) -> str:
     parts = ["WEBVTT", ""]
     for c in cues:
-        text = c.text.replace("-->", "->")
+        text = _vtt_escape(c.text).replace("--&gt;", "-&gt;")
         if c.speaker:
-            text = f"<v {c.speaker}>{text}"
+            text = f"<v {_vtt_escape(' '.join(c.speaker.split()))}>{text}"
         parts += [f"{format_vtt_time(c.start)} --> {format_vtt_time(c.end)}", text, ""]
     return "\n".join(parts)
 
@@ -697,7 +705,7 @@ def parse_vtt(
 
     def voice(body: list[str]) -> str | None:
         m = _VOICE.match(body[0]) if body else None
-        return m.group(1).strip() if m else None
+        return html.unescape(m.group(1).strip()) if m else None
 
     joined = [" ".join(body) for _, _, body, _ in raw]
     prefixed = [m for t in joined if (m := _ZOOM_SPEAKER.match(_TAG.sub("", t)))]
@@ -707,7 +715,7 @@ def parse_vtt(
     cues: list[Cue] = []
     for start, end, body, _ in raw:
         speaker = voice(body)
-        body = [_TAG.sub("", b).strip() for b in body]
+        body = [html.unescape(_TAG.sub("", b)).strip() for b in body]
         body = [b for b in body if b]
         if zoom_speakers and body:
             m = _ZOOM_SPEAKER.match(" ".join(body))

@@ -19,7 +19,7 @@ from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_e
 from .errors import ClipkitError, EngineError, InputError, MediaError, OutputError
 from .ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, iter_audio, probe, speech_track
 from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS, write
-from .fsutil import is_up_to_date, item_lock
+from .fsutil import is_up_to_date, item_lock, remove_stale_parts
 from .models import LocalModel
 from .progress import Event, EventCallback
 from .speakers import SpeakerSource, with_speakers
@@ -512,6 +512,7 @@ def transcribe_files(
     for p in paths:
         directory = Path(out_dir) if out_dir is not None else p.parent
         _check_output_dir(directory)
+        remove_stale_parts(directory)  # partial outputs and lock files of a killed run
         targets.append(output_paths(p, directory, options.formats))
     seen: dict[Path, Path] = {}
     for p, outs in zip(paths, targets, strict=True):

@@ -427,7 +427,7 @@ def test_consent_rule_for_archive_and_publish(project: Path, tmp_path: Path) -> 
     page = (copy / "site" / "stories" / "conversation.html").read_text(encoding="utf-8")
     assert "Told by Tom · with Amira · 2026-03-14 · Leeds" in page
     # burnt-in extracts carry their caption track without showing it over the picture
-    tracks = re.findall(r'<track kind="captions" src="../captions/extract-[^>]*>', page)
+    tracks = re.findall(r'<track kind="captions" src="../captions/extracts/[^>]*>', page)
     assert tracks and all(" default" not in t for t in tracks)
     assert "From 0:07 to 0:17" in page  # times as people read them
     stories.write_text('[story."conversation.mp4"]\nconsent = "maybe"\n')
