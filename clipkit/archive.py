@@ -114,7 +114,11 @@ ASSETS_JS = r"""
           .catch(function () { status.textContent = "Not saved: the review server is not running."; });
       } else {  // a static page: the row to paste into plan.csv
         var line = [row.source, fmt(row.start), fmt(row.end), row.title, row.description, row.tags]
-          .map(function (v) { v = String(v); return /[",\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }).join(",");
+          .map(function (v) {
+            v = String(v);
+            if (/^'*[=+\-@\t\r]/.test(v)) v = "'" + v;  // a spreadsheet must not run it as a formula
+            return /[",\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+          }).join(",");
         var a = document.createElement("a");
         a.href = URL.createObjectURL(new Blob([line + "\n"], { type: "text/csv" }));
         a.download = "plan-row.csv"; a.click();

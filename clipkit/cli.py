@@ -967,6 +967,10 @@ def cut(
 )
 @click.option("--retry-wait", type=float, help="Base of the exponential backoff, seconds.")
 @click.option("--timeout", type=float, help="Socket timeout, seconds.")
+@click.option(
+    "--resync", is_flag=True,
+    help="Rebuild the state file from the channel (a new laptop, a lost file); uploads nothing.",
+)  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
 def publish(
@@ -984,6 +988,7 @@ def publish(
     retries: int | None,
     retry_wait: float | None,
     timeout: float | None,
+    resync: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -1045,7 +1050,7 @@ def publish(
             click.echo(f"Warning: {line}", err=True)
         if not items:
             raise InputError('nothing to publish: no extract\'s story has consent = "given"')
-    state = PublishState.for_items(items)
+    state = PublishState.for_items(items, load=not resync)  # --resync starts from nothing
     if dry_run:
         calls = plan_calls(items, state, options)
         units = sum(costs.get(c.call, 1) for c in calls)
@@ -1068,17 +1073,36 @@ def publish(
         if privacy != "private":
             click.echo(f"Note: {UNVERIFIED_NOTE}.")
         return
+    from .fsutil import item_lock
+
     creds = fresh_credentials()
     channel = YouTubeChannel(build_client(creds, api_root(), settings.timeout_seconds))
     printer = ProgressPrinter(quiet, verb="uploading", in_bytes=True, skipped="already published")
-    publisher = Publisher(channel, state, options, printer)
-    try:
-        outcomes = publisher.run(items)
-    finally:
-        if creds.token:
-            from .youtube import save_token
 
-            save_token(creds)  # keep a token refreshed during the run
+    def waiting() -> None:
+        click.echo(f"Waiting: another clipkit publish is running on {state.path.parent}", err=True)
+
+    # one publish at a time per folder of extracts: a second run waits, then finds it all done
+    with item_lock(state.path, waiting):
+        # read again: the other run may have published
+        state = PublishState(state.path, load=not resync)
+        publisher = Publisher(channel, state, options, printer)
+        try:
+            if resync:
+                found = publisher.resync(items)
+                if as_json:
+                    click.echo(json.dumps({"found": [i.slug for i in found], "of": len(items),
+                                           "quota_used": publisher.used}, indent=2))  # fmt: skip
+                elif not quiet:
+                    click.echo(f"Resynced {state.path}: {len(found)} of {len(items)} extract(s) "
+                               f"found on the channel; {publisher.used} quota units used", err=True)  # fmt: skip
+                return
+            outcomes = publisher.run(items)
+        finally:
+            if creds.token:
+                from .youtube import save_token
+
+                save_token(creds)  # keep a token refreshed during the run
     if as_json:
         click.echo(json.dumps({
             "playlist": state.playlist_id(playlist), "quota_used": publisher.used,
@@ -1413,12 +1437,13 @@ def review(directory: Path | None, port: int) -> None:
     from .review import start_review
 
     server, url = start_review(_project_arg(directory), port)
-    click.echo(f"Open {url} (Ctrl-C stops the server)", err=True)
+    click.echo(f"Open {url} (Ctrl-C stops the server; the token in it is this run's key)", err=True)
     try:
         while True:
             time.sleep(3600)
     finally:
         server.shutdown()
+        server.server_close()
 
 
 @cli.command("select", context_settings=CONTEXT)

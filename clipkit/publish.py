@@ -27,6 +27,16 @@ from .sidecar import TITLE_MAX, ExtractSidecar, NotASidecar, read_sidecar
 from .youtube import UploadSettings
 
 STATE_NAME = ".clipkit-publish.json"
+# Every video clipkit uploads carries this tag with its file's content hash: the channel itself
+# then says what is already there, so a lost state file or a second laptop uploads nothing twice.
+MARKER_PREFIX = "clipkit-"
+MARKER_HEX = 16
+
+
+def marker_of(sha256: str) -> str:
+    return MARKER_PREFIX + sha256[:MARKER_HEX]
+
+
 STATE_SAVE_INTERVAL = 1.0  # seconds between saves of an upload's confirmed byte count
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX = 500
@@ -102,7 +112,7 @@ def clean_metadata(
         description = cut.rstrip() + "…"
         fixups.append(f"description shortened to {DESCRIPTION_MAX_BYTES} bytes")
     tags: list[str] = []
-    total = 0
+    total = len(marker_of("0" * 64)) + 1  # the marker tag clipkit adds
     raw_tags = [t.replace("<", "").replace(">", "").strip() for t in sidecar.tags]
     for tag in filter(None, raw_tags):
         cost = len(tag) + (2 if " " in tag else 0) + (1 if tags else 0)  # quotes and commas count
@@ -192,7 +202,7 @@ def with_consent(items: list[Item], root: Path) -> tuple[list[Item], list[str]]:
 class PublishState:
     """The state file: {'playlists': {title: id}, 'extracts': {sha256: {...}}, 'slugs': {slug: sha256}}."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, load: bool = True) -> None:
         self.path = path
         self.data: dict[str, Any] = {
             "format": "clipkit-publish/1",
@@ -200,7 +210,7 @@ class PublishState:
             "extracts": {},
             "slugs": {},
         }
-        if path.is_file():
+        if load and path.is_file():
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -209,10 +219,14 @@ class PublishState:
                 ) from exc
             self.data.update(loaded)
 
-    @classmethod
-    def for_items(cls, items: Sequence[Item]) -> PublishState:
+    @staticmethod
+    def path_for(items: Sequence[Item]) -> Path:
         folder = Path(os.path.commonpath([str(i.sidecar.parent.resolve()) for i in items]))
-        return cls(folder / STATE_NAME)
+        return folder / STATE_NAME
+
+    @classmethod
+    def for_items(cls, items: Sequence[Item], load: bool = True) -> PublishState:
+        return cls(cls.path_for(items), load)
 
     def entry(self, sha: str) -> dict[str, Any]:
         """The record of the extract whose video has this SHA-256 (made when absent)."""
@@ -283,6 +297,9 @@ def plan_calls(
     if state.playlist_id(options.playlist) is None:
         calls.append(PlannedCall(None, "playlists.list", f"find {options.playlist!r}"))
         calls.append(PlannedCall(None, "playlists.insert", "if not found"))
+    if any(not state.video_id(i.sha256) for i in items):  # the channel may hold them already
+        calls.append(PlannedCall(None, "channels.list", "find your uploads"))
+        calls.append(PlannedCall(None, "videos.list", "look for these extracts by clipkit's tag"))
     for item in items:
         entry = state.known(item.sha256)
         if _changed(item, state) and not options.replace:
@@ -368,6 +385,8 @@ class Platform(Protocol):
     def session_gone(self, exc: BaseException) -> bool: ...
     def quota_reset(self) -> str: ...
     def list_playlists(self, token: str | None) -> Callable[[], Any]: ...
+    def uploads_playlist(self) -> Callable[[], str]: ...
+    def list_uploads(self, uploads: str, token: str | None) -> Callable[[], Any]: ...
     def create_playlist(self, title: str, privacy: str) -> Callable[[], str]: ...
     def list_playlist_items(self, playlist_id: str, token: str | None) -> Callable[[], Any]: ...
     def add_to_playlist(
@@ -486,7 +505,7 @@ class Publisher:
             item.video,
             title=item.title,
             description=item.description,
-            tags=item.tags,
+            tags=(*item.tags, marker_of(item.sha256)),
             language=item.language,
             privacy=self.options.privacy,
             category=self.options.category,
@@ -661,13 +680,75 @@ class Publisher:
             old["replaced"] = old.pop("video_id")
             self.state.save()
 
+    # the channel as the source of truth
+
+    def channel_videos(self) -> Iterator[tuple[str, list[str], dict[str, Any]]]:
+        """(video id, tags, metadata) of every video on the channel, newest first."""
+        uploads = self.execute(
+            self.channel.uploads_playlist(), "channels.list", "finding your uploads"
+        )
+        yield from self._items(
+            lambda token: self.channel.list_uploads(uploads, token),
+            "videos.list",
+            "checking what your channel already holds",
+        )
+
+    def reconcile(self, items: Sequence[Item], playlist_id: str | None) -> list[Item]:
+        """Extracts the state does not know as published, looked up on the channel by their
+        marker; those found are recorded (their playlist item and captions to be checked before
+        any insert). Returns the items found."""
+        wanted = {marker_of(i.sha256): i for i in items if not self.state.video_id(i.sha256)}
+        found: list[Item] = []
+        if not wanted:
+            return found
+        for video_id, tags, meta in self.channel_videos():
+            for tag in tags:
+                item = wanted.pop(tag, None)
+                if item is None:
+                    continue
+                entry = self.state.entry(item.sha256)
+                entry.pop("session_uri", None)
+                entry.update({"video_id": video_id, "privacy": meta.get("privacy"),
+                              "slug": item.slug, "file": item.video.name, "size": item.size,
+                              "meta": {**meta, "tags": [t for t in tags if not t.startswith(MARKER_PREFIX)]}})  # fmt: skip
+                if playlist_id:
+                    record = entry.setdefault("playlists", {}).setdefault(playlist_id, {})
+                    if not record.get("item_id"):
+                        record["pending"] = True
+                if not entry.get("caption", {}).get("id"):
+                    entry.setdefault("caption", {})["pending"] = True
+                if not self.state.sha_of_slug(item.slug):
+                    self.state.set_slug(item.slug, item.sha256)
+                found.append(item)
+            if not wanted:
+                break
+        if found:
+            self.state.save()
+            self.warn(f"{len(found)} extract(s) already on the channel (found by clipkit's tag); "
+                      "recorded, not uploaded again")  # fmt: skip
+        return [i for i in items if any(i is f for f in found)]  # in plan order
+
+    def resync(self, items: Sequence[Item]) -> list[Item]:
+        """The state file rebuilt from the channel: the playlist found by its title (not made),
+        each extract's video found by its marker."""
+        playlist_id = self.state.playlist_id(self.options.playlist)
+        if playlist_id is None:
+            for pid, title in self._items(
+                self.channel.list_playlists, "playlists.list", "listing your playlists"
+            ):
+                if title == self.options.playlist:
+                    playlist_id = self._remember_playlist(pid)
+                    break
+        return self.reconcile(items, playlist_id)
+
     # the whole run
 
     def run(self, items: Sequence[Item]) -> list[Outcome]:
         outcomes = [Outcome(item) for item in items]
+        playlist_id = self.playlist_id()
+        self.reconcile(items, playlist_id)
         to_upload = [i for i in items if not self.state.video_id(i.sha256)]
         self.emit(Event("batch", "", 0, len(items), duration_ms=sum(i.size for i in to_upload)))
-        playlist_id = self.playlist_id()
         total = len(items)
         in_playlist = 0
         try:
@@ -756,7 +837,7 @@ class Publisher:
         self.execute(
             self.channel.update_video(
                 str(entry["video_id"]), title=item.title, description=item.description,
-                tags=item.tags, language=item.language, privacy=self.options.privacy,
+                tags=(*item.tags, marker_of(item.sha256)), language=item.language, privacy=self.options.privacy,
                 category=self.options.category,
             ),
             "videos.update",

@@ -441,6 +441,45 @@ class YouTubeChannel:
             request.execute(), lambda p: (p["id"], p.get("snippet", {}).get("title"))
         )
 
+    def uploads_playlist(self) -> Call:
+        """The id of the channel's own playlist of every upload."""
+        request = self.client.channels().list(part="contentDetails", mine=True)
+
+        def run() -> str:
+            items = request.execute().get("items") or []
+            if not items:
+                raise YouTubeError("this Google account has no YouTube channel")
+            return str(items[0]["contentDetails"]["relatedPlaylists"]["uploads"])
+
+        return run
+
+    def list_uploads(self, uploads: str, token: str | None) -> Call:
+        """A page of the channel's uploads with their tags and metadata:
+        ([(video id, tags, {title, description, privacy})], next page token)."""
+        request = self.client.playlistItems().list(
+            part="contentDetails", playlistId=uploads, maxResults=50, pageToken=token
+        )
+
+        def run() -> tuple[list[Any], str | None]:
+            page = request.execute()
+            ids = [i.get("contentDetails", {}).get("videoId") for i in page.get("items", [])]
+            ids = [i for i in ids if i]
+            videos = (
+                self.client.videos().list(part="snippet,status", id=",".join(ids), maxResults=50)
+                .execute().get("items", [])
+                if ids else []
+            )  # fmt: skip
+            out = []
+            for v in videos:
+                snippet, status = v.get("snippet", {}), v.get("status", {})
+                out.append((str(v["id"]), list(snippet.get("tags") or []), {
+                    "title": snippet.get("title", ""), "description": snippet.get("description", ""),
+                    "privacy": status.get("privacyStatus", ""),
+                }))  # fmt: skip
+            return out, page.get("nextPageToken")
+
+        return run
+
     def create_playlist(self, title: str, privacy: str) -> Call:
         request = self.client.playlists().insert(
             part="snippet,status",

@@ -29,6 +29,9 @@ class Upload:
     video_id: str | None = None
 
 
+UPLOADS = "UUfake"  # the id of the channel's uploads playlist
+
+
 class FakeYouTube:
     def __init__(self, page_size: int = 2, lock_private: bool = False) -> None:
         self.page_size = page_size
@@ -340,6 +343,11 @@ class FakeYouTube:
     def _playlistItems_list(
         self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes
     ) -> None:
+        if query.get("playlistId") == UPLOADS:  # the channel's uploads, newest first
+            uploads = [{"id": f"UPL{v}", "snippet": {"position": k},
+                        "contentDetails": {"videoId": v}}
+                       for k, v in enumerate(reversed(list(self.videos)))]  # fmt: skip
+            return self._page(h, query, uploads)
         items = [
             i for i in self.playlist_items if i["snippet"]["playlistId"] == query.get("playlistId")
         ]
@@ -418,9 +426,14 @@ class FakeYouTube:
         self._send(h, 204)
 
     def _channels_list(self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes) -> None:
-        self._send(
-            h, 200, {"items": [{"id": "UCfake", "snippet": {"title": "Community Reporters"}}]}
-        )
+        self._send(h, 200, {"items": [{
+            "id": "UCfake", "snippet": {"title": "Community Reporters"},
+            "contentDetails": {"relatedPlaylists": {"uploads": UPLOADS}},
+        }]})  # fmt: skip
+
+    def _videos_list(self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes) -> None:
+        wanted = [i for i in query.get("id", "").split(",") if i]
+        self._send(h, 200, {"items": [self.videos[i] for i in wanted if i in self.videos]})
 
     def _captions_list(self, h: BaseHTTPRequestHandler, query: dict[str, str], body: bytes) -> None:
         items = [

@@ -113,7 +113,9 @@ def test_publish_then_rerun_makes_no_upload_calls(fake: FakeYouTube, tmp_path: P
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [e["status"] for e in report["extracts"]] == ["published"] * 3
-    assert report["quota_used"] == 1 + 50 + 3 * (1600 + 50 + 400)
+    # playlists.list + insert, the channel's uploads checked (channels.list, one page), then
+    # each extract's upload, playlist item and captions
+    assert report["quota_used"] == 1 + 50 + 2 + 3 * (1600 + 50 + 400)
     assert_consistent(fake, folder, 3)
     assert fake.count("chunk") == 3 + 2 + 1  # 256K chunks
     playlist = fake.playlists[state_of(folder)["playlists"]["Stories"]]
@@ -125,6 +127,7 @@ def test_publish_then_rerun_makes_no_upload_calls(fake: FakeYouTube, tmp_path: P
     assert video["snippet"]["title"] == "Story 1" and video["snippet"]["tags"] == [
         "community",
         "stories",
+        "clipkit-" + hashlib.sha256((folder / "story-1.mp4").read_bytes()).hexdigest()[:16],
     ]
 
     before = list(fake.requests)
@@ -308,7 +311,7 @@ def test_quota_budget_stops_before_exceeding(fake: FakeYouTube, tmp_path: Path) 
     result = publish(folder, "--quota-budget", "2200")
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "Error: stopped before videos.insert (1600 units): it would exceed the quota budget of 2200 units (2101 used)"
+        "Error: stopped before videos.insert (1600 units): it would exceed the quota budget of 2200 units (2103 used)"
     )
     assert len(fake.videos) == 1
     assert publish(folder).exit_code == 0  # the next day: carries on
@@ -347,7 +350,7 @@ def test_dry_run_needs_no_login_and_calls_nothing(fake: FakeYouTube, tmp_path: P
     make_extracts(folder, [100_000, 100_000])
     result = invoke("publish", str(folder), "--playlist", "Stories", "--dry-run")
     assert result.exit_code == 0
-    assert "Estimated quota: 4151 units of the 10000-unit daily budget" in result.stdout
+    assert "Estimated quota: 4153 units of the 10000-unit daily budget" in result.stdout
     assert "a day's quota uploads about 4 extracts with their captions" in result.stdout
     assert fake.requests == []
 
@@ -582,3 +585,62 @@ def test_login_through_a_pipe_shows_the_address_at_once(fake: FakeYouTube, tmp_p
     # the address arrived while the login was waiting, within a second of it being ready
     assert url.startswith(f"{fake.url}auth?") and waited < 10
     assert (tmp_path / "home" / "youtube-token.json").is_file()
+
+
+# --- the channel as the source of truth: a lost state file, a second laptop, two runs at once ---
+
+
+def test_state_file_deleted_uploads_nothing_again(fake: FakeYouTube, tmp_path: Path) -> None:
+    write_token(fake)
+    folder = tmp_path / "extracts"
+    make_extracts(folder, [300_000, 100_000, 100_000])
+    assert publish(folder).exit_code == 0
+    assert len(fake.videos) == 3 and fake.count("session") == 3
+    (folder / STATE_NAME).unlink()  # a new laptop, a colleague's checkout, a cleaned folder
+    before = len(fake.requests)
+    again = publish(folder, "--json")
+    assert again.exit_code == 0, again.output
+    new = [route for _, route in fake.requests[before:]]
+    assert [
+        r for r in new if r in ("session", "chunk", "captions.insert", "playlistItems.insert")
+    ] == []
+    assert [e["status"] for e in json.loads(again.stdout)["extracts"]] == ["already"] * 3
+    assert_consistent(fake, folder, 3)
+    assert "3 extract(s) already on the channel (found by clipkit's tag)" in again.stderr
+
+
+def test_resync_rebuilds_the_state_from_the_channel(fake: FakeYouTube, tmp_path: Path) -> None:
+    write_token(fake)
+    folder = tmp_path / "extracts"
+    make_extracts(folder, [100_000, 100_000])
+    assert publish(folder).exit_code == 0
+    kept = state_of(folder)
+    (folder / STATE_NAME).write_text("{ damaged", encoding="utf-8")
+    damaged = publish(folder)
+    assert damaged.exit_code == 1 and "the publish state is damaged" in damaged.stderr
+    before = len(fake.requests)
+    result = publish(folder, "--resync", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["found"] == ["story-1", "story-2"]
+    assert not [r for _, r in fake.requests[before:] if r.endswith(("insert", "update", "delete"))]
+    rebuilt = state_of(folder)
+    for sha, entry in kept["extracts"].items():
+        assert rebuilt["extracts"][sha]["video_id"] == entry["video_id"]
+    assert rebuilt["playlists"] == kept["playlists"]
+    assert publish(folder).exit_code == 0
+    assert_consistent(fake, folder, 2)
+
+
+def test_two_publishes_at_once_upload_each_extract_once(fake: FakeYouTube, tmp_path: Path) -> None:
+    write_token(fake)
+    folder = tmp_path / "extracts"
+    make_extracts(folder, [512 * 1024, 512 * 1024, 256 * 1024])
+    fake.chunk_delay = 0.05  # slow enough that the two runs overlap
+    argv = [sys.executable, "-m", "clipkit", "publish", str(folder), "--playlist", "Stories", *FAST]
+    runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    outputs = [r.communicate(timeout=120) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], outputs
+    assert fake.count("session") == 3
+    assert_consistent(fake, folder, 3)
+    assert any("Waiting: another clipkit publish is running" in err for _, err in outputs)
