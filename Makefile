@@ -89,8 +89,9 @@ ifneq ($(filter transcribe extracts all publish status,$(MAKECMDGOALS)),)
 include $(RULES)
 endif
 
-# the per-recording and per-row rules, regenerated when the plan, recordings or settings change
-$(RULES): $(CLIPKIT_PROJECT)/plan.csv $(CLIPKIT_PROJECT)/recordings $(CLIPKIT_PROJECT)/clipkit.toml | $(STAMP)
+# the per-recording and per-row rules, regenerated when the plan, recordings, settings or
+# transcripts change (a row's rule names its subtitles by content: a corrected SRT remakes it)
+$(RULES): $(CLIPKIT_PROJECT)/plan.csv $(CLIPKIT_PROJECT)/recordings $(CLIPKIT_PROJECT)/clipkit.toml $(wildcard $(CLIPKIT_PROJECT)/transcripts) | $(STAMP)
 	@$(CLIPKIT) batch-rules $(PROJECT) --clipkit $(CLIPKIT) >/dev/null
 	@touch $@
 

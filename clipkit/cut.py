@@ -403,19 +403,16 @@ def prepare_row(
     slug = row_slug(row, source.stem, raw_start)
     if options.aspect == VERTICAL:
         slug += "-vertical"
-    return Extract(
-        row,
-        source,
-        info,
-        start,
-        end,
-        title,
-        slug,
-        subs,
-        row.style or options.style or "default",
-        tuple(warnings),
-        track,
-    )
+    style = row.style or options.style or "default"
+    if options.burn:
+        load_style(style)  # a style column naming no style fails here, in the dry run too
+    fade_ms = min(options.fade_ms, (end - start) // 3)
+    if options.fade_ms > 0 and fade_ms < options.fade_ms:
+        warnings.append(
+            f"fade of {options.fade_ms / 1000:g} s shortened to {fade_ms / 1000:g} s "
+            "(a third of the extract)"
+        )
+    return Extract(row, source, info, start, end, title, slug, subs, style, tuple(warnings), track)
 
 
 def check_title(title: str) -> None:
@@ -684,6 +681,7 @@ def build_encode_args(
         "-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", "48000",
         "-t", dur,
         "-map_metadata", "-1", "-map_chapters", "-1",
+        "-metadata", f"comment={MADE_BY}",  # how a later run knows the file is its own
         "-movflags", "+faststart",
         "-f", "mp4", output,
     ]  # fmt: skip
@@ -749,6 +747,28 @@ def _existing(extract: Extract, options: CutOptions) -> ExtractSidecar | None:
     if sidecar.recipe != recipe(extract, options) or sidecar.size != paths["mp4"].stat().st_size:
         return None
     return sidecar
+
+
+MADE_BY = "made by clipkit"
+
+
+def _ours(video: Path, sidecar: Path) -> bool:
+    """Whether `video` is absent, or an extract clipkit made (its sidecar names it): an editor's
+    own file of that name is never overwritten without --force."""
+    if not video.exists() and not video.is_symlink():
+        return True
+    try:
+        if read_sidecar(sidecar).video == video.name:
+            return True
+    except ClipkitError:
+        pass
+    try:  # a run killed between the video and its sidecar: the video says who made it
+        import av
+
+        with av.open(str(video)) as container:
+            return str(container.metadata.get("comment", "")).startswith(MADE_BY)
+    except Exception:  # noqa: BLE001 - not media, unreadable: not ours
+        return False
 
 
 def state_of(extract: Extract, options: CutOptions) -> str:
@@ -926,6 +946,11 @@ def cut_all(
                 return CutResult(ex, "skipped", paths["mp4"])
             if state == "metadata":
                 return update_sidecar(ex, options)
+            if not options.force and not _ours(paths["mp4"], paths["json"]):
+                return CutResult(ex, "failed", error=(
+                    f"{ex.row.where}: {paths['mp4']} exists and clipkit did not make it (no "
+                    f"sidecar {paths['json'].name} names it); move it aside, or --force replaces it"
+                ))  # fmt: skip
             return make(i, ex)
 
     def make(i: int, ex: Extract) -> CutResult:

@@ -85,22 +85,40 @@ def _phrase_spans(words: Sequence[Word], phrase: str) -> list[tuple[int, int]]:
     return [(i, i + n) for i in range(len(tokens) - n + 1) if tokens[i : i + n] == wanted]
 
 
-def _regex_spans(words: Sequence[Word], pattern: str) -> list[tuple[int, int]]:
+REGEX_TIMEOUT_S = 5.0  # per transcript: a backtracking pattern must not run for ever
+
+
+def _regex_spans(words: Sequence[Word], pattern: str, name: str = "") -> list[tuple[int, int]]:
+    """Word spans a user's regular expression matches, through the `regex` module: Python's `re`
+    cannot be stopped, `regex` stops after REGEX_TIMEOUT_S."""
+    import bisect
+
+    import regex
+
     try:
-        compiled = re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
+        compiled = regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+    except (regex.error, OverflowError, RecursionError) as exc:
         raise InputError(f"invalid regular expression {pattern!r}: {exc}") from exc
-    starts, text = [], ""
+    starts, parts, length = [], [], 0
     for w in words:
-        starts.append(len(text))
-        text += w.text + " "
+        starts.append(length)
+        parts.append(w.text + " ")
+        length += len(w.text) + 1
+    text = "".join(parts)
     spans = []
-    for m in compiled.finditer(text):
-        if m.end() == m.start():
-            continue
-        first = max(i for i, s in enumerate(starts) if s <= m.start())
-        last = max(i for i, s in enumerate(starts) if s < m.end())
-        spans.append((first, last + 1))
+    try:
+        for m in compiled.finditer(text, timeout=REGEX_TIMEOUT_S):
+            if m.end() == m.start():
+                continue
+            first = bisect.bisect_right(starts, m.start()) - 1
+            last = bisect.bisect_left(starts, m.end()) - 1
+            spans.append((first, last + 1))
+    except TimeoutError as exc:
+        raise InputError(
+            f"the regular expression {pattern!r} ran over {REGEX_TIMEOUT_S:g} s on "
+            f"{name or 'a transcript'} and was stopped; simplify it (a repeat inside a repeat, "
+            "like (a|aa)+, can take for ever)"
+        ) from exc
     return spans
 
 
@@ -117,7 +135,7 @@ def search(
         index_of: list[int] = []
         for k, s in enumerate(sentences):
             index_of += [k] * len(s.words)
-        spans = _regex_spans(words, query) if regex else _phrase_spans(words, query)
+        spans = _regex_spans(words, query, name) if regex else _phrase_spans(words, query)
         for a, b in spans:
             first, last = index_of[a], index_of[b - 1]
             window = sentences[max(0, first - context) : last + context + 1]

@@ -179,6 +179,11 @@ def inside(root: Path, value: str | os.PathLike[str], what: str) -> Path:
 def replace_all(pairs: list[tuple[Path, str]]) -> None:
     """Several files rewritten as a set: every temp written first, then all renamed, so a failure
     while writing leaves every file as it was."""
+    from .errors import OutputError
+
+    for target, _ in pairs:  # what would make a rename fail, found before anything changes
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise OutputError(f"{target}: not a regular file; nothing was rewritten")
     temps: list[Path] = []
     try:
         for target, text in pairs:

@@ -333,6 +333,24 @@ def _write_if_changed(path: Path, text: str) -> None:
     atomic_write_text(path, text)  # a make starting beside us never reads half a file
 
 
+def _link_subtitles(project: Project, row: Any, source: Path, link: Path) -> bool:
+    """`link` pointed at the subtitles `cut` would burn into this row's extract; False (and no
+    link) while there are none."""
+    from .cut import _find_subtitles
+
+    subs = (project.plan.parent / row.subs) if row.subs else _find_subtitles(source)
+    if subs is None or not subs.is_file():
+        if link.is_symlink():
+            link.unlink()
+        return False
+    target = Path(os.path.relpath(subs.absolute(), link.parent.absolute()))
+    if not link.is_symlink() or Path(os.readlink(link)) != target:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+    return True
+
+
 def write_rules(project: Project, clipkit: str) -> Path:
     """Write `.clipkit/rules.mk`: one rule per recording (transcript <- recording) and one per
     plan row (extract <- its row, its recording, its transcript), on safe stamp names.
@@ -414,12 +432,15 @@ def write_rules(project: Project, clipkit: str) -> Path:
         _write_if_changed(
             row_file, json.dumps(row.fields, sort_keys=True, ensure_ascii=False) + "\n"
         )
+        # the subtitles it burns in, through a safe-named link: a hand-corrected SRT is newer
+        # than the extract, and make remakes it
+        subs_link = _link_subtitles(project, row, source, state / "rows" / f"{slug}.subs")
         stamp = f"{p}/{STATE_DIR}/done/{slug}.extract"
         failed = f"{p}/{STATE_DIR}/failed/{slug}.extract"
         extracts.append(stamp)
         lines += [
             f"{stamp}: {p}/{STATE_DIR}/rows/{slug}.row {p}/{STATE_DIR}/in/{rid} {p}/{STATE_DIR}/done/{rid}.transcript "
-            f"{p}/clipkit.toml",
+            f"{p}/clipkit.toml" + (f" {p}/{STATE_DIR}/rows/{slug}.subs" if subs_link else ""),
             f"\t@$(CLIPKIT_RUN) cut --only {_quote(slug)} --jobs 1 && touch $@ && rm -f {failed} "
             f"|| {{ touch {failed}; exit 1; }}",
             "",

@@ -203,7 +203,8 @@ def rename_files(
     """Rename speakers in a transcript JSON and rewrite its sibling SRT, VTT and TXT.
     `strict`: a name the transcript does not have is an error (else it is passed over, as for
     stories.toml names already applied); nothing to rename writes nothing."""
-    from .formats import read_transcript, write
+    from .formats import read_transcript, render
+    from .fsutil import replace_all
     from .profiles import load_profile
     from .subtitles import shape_words
 
@@ -222,13 +223,13 @@ def rename_files(
     cues = shape_words(
         renamed.words, load_profile(profile), labels, media_end=renamed.duration_ms or None
     )
-    written = [transcript_path]
-    write(transcript_path, cues, renamed)
-    for suffix in (".srt", ".vtt", ".txt"):
-        sibling = transcript_path.with_suffix(suffix)
-        if sibling.is_file():
-            write(sibling, cues, renamed)
-            written.append(sibling)
+    written = [transcript_path] + [
+        sibling
+        for suffix in (".srt", ".vtt", ".txt")
+        if (sibling := transcript_path.with_suffix(suffix)).is_file()
+    ]
+    # every text made first, then all renamed: a failure leaves the four agreeing as they were
+    replace_all([(path, render(path, cues, renamed)) for path in written])
     return written
 
 

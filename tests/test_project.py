@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import srt
 
 from clipkit.serve import serve_directory
 
@@ -260,6 +261,21 @@ def test_make_all_is_incremental(project_copy: Path) -> None:
         (project_copy / "extracts" / "when-the-centre-closed-parents-organised.json").read_text()
     )
     assert side["start"] == 33.0
+
+    # a hand correction of the transcript's SRT, saved in place (as most editors save): the
+    # extracts it feeds are made again with the corrected words
+    srt_file = project_copy / "transcripts" / "conversation.srt"
+    cues = list(srt.parse(srt_file.read_text(encoding="utf-8")))
+    inside = next(c for c in cues if 34 <= c.start.total_seconds() < 45)
+    inside.content = "Corrected by hand"
+    with srt_file.open("r+", encoding="utf-8") as fh:  # in place: the folder's mtime stays
+        text = srt.compose(cues)
+        fh.write(text)
+        fh.truncate()
+    fourth = make("all", f"PROJECT={project_copy}")
+    assert fourth.returncode == 0, fourth.stderr
+    burnt = project_copy / "extracts" / "when-the-centre-closed-parents-organised.srt"
+    assert "Corrected by hand" in burnt.read_text(encoding="utf-8")
 
     status = invoke("status", str(project_copy), "--json")
     report = json.loads(status.stdout)
