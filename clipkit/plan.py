@@ -54,7 +54,11 @@ def _tags(value: object) -> tuple[str, ...]:
 # LibreOffice. Such text is written with a leading apostrophe (a spreadsheet shows it as text)
 # and read back without it; text that already starts with apostrophes then a formula character
 # gets one more, so every value reads back exactly as it was.
-FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+FORMULA_START = re.compile(r"^'*[=+\-@\t\r\n]")
+
+
+def _lf(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def neutralise(value: str) -> str:
@@ -108,7 +112,7 @@ def parse_plan_csv(text: str, name: str) -> list[PlanRow]:
     line = 1
     for raw in reader:
         line = reader.line_num
-        values = {k: unneutralise((v or "").strip()) for k, v in raw.items() if k}
+        values = {k: unneutralise((v or "").strip()).strip() for k, v in raw.items() if k}
         if not any(values.values()):
             continue  # blank spreadsheet rows
         rows.append(_row(f"{name}:{line}", values))
@@ -222,7 +226,8 @@ def _csv_text(
                             lineterminator="\n", extrasaction="ignore")  # fmt: skip
     if with_header:
         writer.writeheader()
-    writer.writerows([{k: neutralise(str(v)) for k, v in r.items()} for r in rows])
+    # a lone CR inside a cell is not quoted by Python's writer with "\n" lines: one line break
+    writer.writerows([{k: neutralise(_lf(str(v))) for k, v in r.items()} for r in rows])
     return out.getvalue()
 
 

@@ -275,11 +275,8 @@ class ReviewHandler(BaseHTTPRequestHandler):
             else:  # the last N bytes
                 first, last = max(0, size - int(m.group(2))), size - 1
             if first >= size or last < first:
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{size}")
-                self.send_header("Content-Length", "0")
-                self._common_headers()
-                self.end_headers()
+                self._json(416, {"ok": False, "error": f"the range is past the end ({size} bytes)"},
+                           {"Content-Range": f"bytes */{size}"})  # fmt: skip
                 return
             status = 206
         self.send_response(status)
@@ -323,12 +320,12 @@ class ReviewHandler(BaseHTTPRequestHandler):
         data = self._body()
         try:
             row = review_row(self.server.project, data)
-            update_plan(self.server.project.plan, [row])
+            added = update_plan(self.server.project.plan, [row])
         except ClipkitError as exc:
             raise BadRequest(400, str(exc)) from exc
+        where = "in plan.csv" if added else "already in plan.csv (the same range)"
         self._json(
-            200,
-            {"ok": True, "row": f"{row['title']} ({row['start']} to {row['end']}) in plan.csv"},
+            200, {"ok": True, "row": f"{row['title']} ({row['start']} to {row['end']}) {where}"}
         )
 
     def _body(self) -> Any:
