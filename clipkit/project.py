@@ -365,6 +365,13 @@ def write_rules(project: Project, clipkit: str) -> Path:
     from .plan import read_plan
 
     root = project.root
+    bad = sorted({c for c in str(root) if c in " :#%;|\\\n"})
+    if bad:  # make splits or misreads a rule whose file names hold these
+        shown = " ".join(repr(c) for c in bad)
+        raise InputError(
+            f"{root}: make cannot name files in a folder whose path holds {shown}; move or "
+            "link the project to a path without them (clipkit's own commands work there too)"
+        )
     state = root / STATE_DIR
     for sub in ("in", "rows", "done", "failed"):
         (state / sub).mkdir(parents=True, exist_ok=True)

@@ -715,3 +715,12 @@ def test_mode_of_written_files_is_kept_private_for_tokens(tmp_path: Path) -> Non
     secret = tmp_path / "token.json"
     atomic_write_text(secret, "{}", mode=0o600)
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("name", ["with:colon", "with space", "hash#mark"])
+def test_a_project_path_make_cannot_name_is_refused(tmp_path: Path, name: str) -> None:
+    root = tmp_path / name
+    assert invoke("init", str(root)).exit_code == 0
+    result = invoke("batch-rules", str(root), "--clipkit", "clipkit")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {root}: make cannot name files in a folder")
