@@ -86,7 +86,9 @@ def read_text(path: Path) -> str:
         try:
             return raw.decode("cp1252")  # subtitles saved by older Windows tools
         except UnicodeDecodeError as exc:
-            raise SubtitleError(f"{path}: not UTF-8 text") from exc
+            from .fsutil import UTF8_HINT
+
+            raise SubtitleError(f"{path}: not UTF-8 text; {UTF8_HINT}") from exc
 
 
 def _suffix(path: Path, allowed: Sequence[str], what: str) -> str:

@@ -724,3 +724,30 @@ def test_a_project_path_make_cannot_name_is_refused(tmp_path: Path, name: str) -
     result = invoke("batch-rules", str(root), "--clipkit", "clipkit")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {root}: make cannot name files in a folder")
+
+
+def test_a_style_naming_no_style_fails_in_the_dry_run(hostile: Path) -> None:
+    plan = hostile / "plan.csv"
+    plan.write_text(
+        "source,start,end,title,style\nrecordings/story.mp4,0.2,2.5,One,nosuch\n", "utf-8"
+    )
+    result = invoke("--project", str(hostile), "cut", "--dry-run")
+    assert result.exit_code == 1
+    assert "plan.csv:2: unknown style 'nosuch'" in result.stderr
+
+
+def test_a_fade_longer_than_the_extract_is_reported(hostile: Path) -> None:
+    plan = hostile / "plan.csv"
+    plan.write_text("source,start,end,title\nrecordings/story.mp4,0.2,2.5,One\n", "utf-8")
+    result = invoke("--project", str(hostile), "cut", "--dry-run", "--fade", "5")
+    assert result.exit_code == 0, result.output
+    assert "warning: fade of 5 s shortened to 0.766 s (a third of the extract)" in result.stdout
+
+
+def test_an_edl_past_999_events_is_refused(hostile: Path) -> None:
+    rows = "".join(f"recordings/story.mp4,0.2,2.5,Take {k}\n" for k in range(1000))
+    (hostile / "plan.csv").write_text("source,start,end,title\n" + rows, "utf-8")
+    result = invoke("--project", str(hostile), "export", "--format", "edl")
+    assert result.exit_code == 1
+    assert "story.mp4: 1000 extracts, but an EDL holds at most 999 events" in result.stderr
+    assert not (hostile / "exports" / "story.edl").exists()
