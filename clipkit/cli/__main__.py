@@ -1,0 +1,5 @@
+"""`python -m clipkit.cli`."""
+
+from .base import main
+
+main()

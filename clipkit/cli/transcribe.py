@@ -1,0 +1,203 @@
+"""`clipkit transcribe`: recordings into subtitles and transcripts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from ..formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS
+from ..subtitles import SPEAKER_LABELS
+from .base import (
+    ENGINE,
+    PROFILE,
+    ProgressPrinter,
+    _cluster,
+    _project,
+    _status,
+    cli,
+    force_option,
+    json_option,
+    quiet_option,
+)
+
+
+@cli.command()
+@click.argument("recordings", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    help="Where to write outputs (default: beside each recording).",
+)
+@click.option(
+    "--engine",
+    type=ENGINE,
+    default="faster-whisper",
+    show_default=True,
+    help="Speech-to-text engine.",
+)
+@click.option(
+    "--model",
+    default="tiny.en",
+    show_default=True,
+    help="Whisper model name or a local model path.",
+)
+@click.option(
+    "--language", default="auto", show_default=True, help="Language code (en, cy, pl, ...) or auto."
+)
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(TRANSCRIPT_OUTPUTS),
+    show_default=True,
+    help=f"Comma-separated outputs, from: {', '.join(OUTPUT_NAMES)}.",
+)
+@click.option(
+    "--vad/--no-vad",
+    default=True,
+    show_default=True,
+    help="Skip non-speech with voice activity detection (faster-whisper).",
+)
+@click.option("--profile", type=PROFILE, default=None, help="Subtitle profile, or a TOML file.")
+@click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20))
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 64), help="Parallel workers (default: one per core)."
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="CPU threads per worker (default: 1 for faster-whisper, cores / workers for openai-whisper).",
+)
+@click.option(
+    "--audio-track",
+    type=click.IntRange(1, 64),
+    help="Audio track to transcribe, from 1 (default: the one with speech).",
+)
+@click.option(
+    "--speakers",
+    type=click.Choice(["off", "auto", "files", "channels"]),
+    default="off",
+    show_default=True,
+    help="Who speaks: files (one audio file per participant, e.g. Zoom's audio*.m4a), "
+    "channels (one microphone per channel), auto (files or channels where the recording has "
+    "them, else told apart by voice).",
+)
+@click.option(
+    "--num-speakers",
+    type=click.IntRange(1, 20),
+    help="How many people speak, if you know (with --speakers auto).",
+)
+@click.option(
+    "--speaker-audio",
+    type=click.Path(path_type=Path),
+    help="The folder of per-participant audio (default: beside the recording).",
+)
+@click.option(
+    "--speaker-labels",
+    "speaker_labels",
+    type=click.Choice(SPEAKER_LABELS),
+    default="none",
+    show_default=True,
+    help="Mark speaker turns in the SRT: `NAME: ` prefixes or `- ` dashes (WebVTT has voices).",
+)
+@click.option(
+    "--vocabulary",
+    multiple=True,
+    help="Names and words of your project, comma-separated (repeatable): "
+    '"co-production, People\'s Voice Media".',
+)
+@click.option("--initial-prompt", help="Text to steer the engine's style and spelling.")
+@force_option("Redo files whose outputs are up to date.")
+@quiet_option()
+@json_option()
+def transcribe(
+    recordings: tuple[Path, ...],
+    output_dir: Path | None,
+    engine: str,
+    model: str,
+    language: str,
+    formats: str,
+    vad: bool,
+    profile: str | None,
+    beam_size: int,
+    jobs: int | None,
+    threads: int | None,
+    audio_track: int | None,
+    speakers: str,
+    num_speakers: int | None,
+    speaker_audio: Path | None,
+    speaker_labels: str,
+    vocabulary: tuple[str, ...],
+    initial_prompt: str | None,
+    force: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Transcribe recordings to SRT, WebVTT, plain text and JSON with word timings.
+
+    In a project, with no RECORDINGS: every recording in its recordings/ folder.
+    """
+    from ..errors import InputError
+    from ..project import project_recordings
+    from ..transcribe import TranscribeOptions, transcribe_files
+
+    if not recordings:
+        project = _project()
+        if project is None:
+            raise InputError("no recordings given (and no project here to take them from)")
+        recordings = tuple(project_recordings(project))
+        if not recordings:
+            raise InputError(
+                f"{project.recordings}: no recordings yet (`clipkit fetch URL|FILE` brings them in)"
+            )
+
+    options = TranscribeOptions.from_settings(click.get_current_context().params)
+    started = time.monotonic()
+    with _cluster() as cluster:
+        results = transcribe_files(
+            list(recordings),
+            output_dir,
+            options,
+            on_event=ProgressPrinter(quiet),
+            on_status=_status(quiet),
+            cluster=cluster,
+        )
+    elapsed = time.monotonic() - started
+    project = _project()
+    if project is not None:
+        from ..speakers import names_from_stories
+        from ..stories import load_stories
+
+        stories = load_stories(project.root)
+        for r in results:
+            transcript = next((Path(o) for o in r.outputs if o.endswith(".json")), None)
+            if r.status != "failed" and transcript is not None:
+                renamed = names_from_stories(
+                    stories, Path(r.path), transcript, profile, options.speaker_labels
+                )
+                if renamed and not quiet:
+                    click.echo(f"{transcript.name}: speakers named from stories.toml", err=True)
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in results], indent=2))
+    failed = [r for r in results if r.status == "failed"]
+    done = [r for r in results if r.status == "done"]
+    if not quiet:
+        audio = sum(r.duration_ms for r in done) / 1000
+        speed = f", {audio / elapsed:.1f}x real time" if done and elapsed > 0 else ""
+        skipped = len(results) - len(done) - len(failed)
+        click.echo(
+            f"Transcribed {len(done)} of {len(results)} recording(s)"
+            + (f", {skipped} up to date" if skipped else "")
+            + f" in {elapsed:.1f} s{speed}",
+            err=True,
+        )
+    if failed:
+        if len(failed) == 1:
+            raise click.ClickException(failed[0].error)
+        raise click.ClickException(
+            f"{len(failed)} of {len(results)} recordings failed: "
+            + "; ".join(r.error for r in failed)
+        )
