@@ -596,7 +596,29 @@ def _duration_ms(container, video, audio) -> int:  # type: ignore[no-untyped-def
     for stream in (audio, video):
         if stream is not None and stream.duration and stream.time_base:
             return int(stream.duration * stream.time_base * 1000)
-    return 0
+    # no duration in the header (a browser's MediaRecorder WebM, a piped MPEG-TS capture): read
+    # every packet's time to the end, without decoding (disk speed)
+    stream = audio if audio is not None else video
+    return _scanned_duration_ms(container.name, stream.index) if stream is not None else 0
+
+
+def _scanned_duration_ms(path: str, index: int) -> int:
+    """A stream's length from its packets' times: the last packet's end less the first one's
+    start."""
+    import av
+
+    first = last = None
+    with av.open(path) as container:
+        stream = container.streams[index]
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            end = packet.pts + (packet.duration or 0)
+            first = packet.pts if first is None else min(first, packet.pts)
+            last = end if last is None else max(last, end)
+        if first is None or last is None or stream.time_base is None:
+            return 0
+        return int((last - first) * stream.time_base * 1000)
 
 
 # --- decoding audio ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from clipkit.ffmpeg import probe
+from clipkit.ffmpeg import bundled_ffmpeg, probe
 
 from .conftest import SAMPLE, ffmpeg, frame, invoke, measure_loudness
 
@@ -77,6 +78,24 @@ def src(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     make("clip.webm", "-f", "lavfi", "-i", "testsrc2=d=5:s=320x240:r=25", *speech,
          "-map", "0:v", "-map", "1:a", "-c:v", "libvpx-vp9", "-deadline", "realtime",
          "-c:a", "libopus", "-t", "5")  # fmt: skip
+
+    # as a browser's MediaRecorder saves (web recording tools, online interviews) and as a live
+    # capture is piped: written to a pipe, so no duration in the header
+    def piped(name: str, fmt: str, *args: str) -> None:
+        path = d / name
+        argv = [bundled_ffmpeg().path, "-loglevel", "error", *args, "-f", fmt, "pipe:1"]
+        with path.open("wb") as fh:
+            subprocess.run(argv, stdout=fh, check=True)
+        out[name.split(".")[0]] = path
+
+    piped("browser.webm", "webm", "-f", "lavfi", "-i", "testsrc2=d=6:s=320x240:r=30", *speech,
+          "-map", "0:v", "-map", "1:a", "-c:v", "libvpx", "-deadline", "realtime",
+          "-c:a", "libopus")  # fmt: skip
+    # an MPEG-TS capture as cameras (AVCHD) and broadcast recorders write it: a key frame every
+    # half second, timestamps starting at 1.4 s
+    piped("capture.ts", "mpegts", "-f", "lavfi", "-i", "testsrc2=d=6:s=320x240:r=25", *speech,
+          "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-g", "12", "-pix_fmt", "yuv420p",
+          "-c:a", "aac", "-t", "6")  # fmt: skip
     subs = d / "subs.srt"
     subs.write_text(SUBS, encoding="utf-8")
     make("with-subs.mkv", "-f", "lavfi", "-i", "testsrc2=d=5:s=320x240:r=25", *speech,
@@ -192,7 +211,9 @@ def test_surround_is_folded_to_stereo_under_the_true_peak_limit(
     assert measured.integrated == pytest.approx(-14, abs=1.0)
 
 
-@pytest.mark.parametrize("name", ["hevc10", "vfr", "mono44", "clip", "with-subs"])
+@pytest.mark.parametrize(
+    "name", ["hevc10", "vfr", "mono44", "clip", "with-subs", "browser", "capture"]
+)
 def test_common_formats_cut_to_h264_aac(
     src: dict[str, Path], tmp_path: Path, each_ffmpeg: str, name: str
 ) -> None:
@@ -206,6 +227,20 @@ def test_common_formats_cut_to_h264_aac(
     # constant frame rate (the VFR source too) and the length asked for, within a frame
     assert steps.max() - steps.min() < 0.002
     assert len(times) * steps.mean() == pytest.approx(3.4, abs=steps.mean() + 0.001)
+
+
+@pytest.mark.parametrize("name", ["browser", "capture"])
+def test_a_recording_without_a_duration_is_measured_and_transcribed(
+    src: dict[str, Path], tmp_path: Path, name: str
+) -> None:
+    with av.open(str(src[name])) as c:  # the file really has no duration in its header
+        assert name != "browser" or c.duration is None
+    assert probe(src[name]).duration_ms == pytest.approx(6000, abs=100)
+    result = invoke("transcribe", str(src[name]), "-o", str(tmp_path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / f"{name}.json").read_text())
+    assert doc["duration"] == pytest.approx(6.0, abs=0.1)
+    assert sum(len(s["words"]) for s in doc["segments"]) > 8
 
 
 def test_half_second_recording_gets_a_clear_message(src: dict[str, Path], tmp_path: Path) -> None:
