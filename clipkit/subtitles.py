@@ -334,7 +334,63 @@ def shape_words(
             lines = (" ".join(tokens[i:j]),)
         end = _display_end(start, words[j - 1].end, next_start, profile, chars(i, j), media_end)
         cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
-    return cues
+    return make_readable(cues, profile, media_end)
+
+
+SHIFT_MAX_MS = 500  # how far a cue may appear before its first word, or after it
+
+
+def _required_ms(cue: Cue, profile: Profile) -> int:
+    """The shortest time a cue can be shown within the hard rules."""
+    readable = -(-cue.chars * 1000 // int(profile.max_cps)) if profile.max_cps else 0
+    return min(max(readable, profile.min_duration_ms), profile.max_duration_ms)
+
+
+def make_readable(
+    cues: Sequence[Cue], profile: Profile = Profile(), media_end: int | None = None
+) -> list[Cue]:
+    """Fast speech can pack a cue past the maximum reading speed (or under the minimum
+    duration) when the next cue follows at once. Such a cue gets the time it needs from the
+    gaps around it, then from its neighbours' slack: it may appear up to SHIFT_MAX_MS before
+    its first word, the previous cue may leave early and the next come late by as much, but
+    never below what they need themselves. What the speech cannot give is left as it is."""
+    times = [[c.start, c.end] for c in cues]
+    need = [_required_ms(c, profile) for c in cues]
+    firsts = [c.start for c in cues]
+    gap = profile.min_gap_ms
+    limit = media_end if media_end is not None else 1 << 62
+    for k in range(len(times)):
+        short = need[k] - (times[k][1] - times[k][0])
+        if short <= 0:
+            continue
+        # 1. later end: into the gap before the next cue
+        ceiling = min(times[k + 1][0] - gap if k + 1 < len(times) else limit,
+                      times[k][0] + profile.max_duration_ms, limit)  # fmt: skip
+        take = max(0, min(short, ceiling - times[k][1]))
+        times[k][1] += take
+        short -= take
+        # 2. the next cue a little later, where it has time to spare
+        if short > 0 and k + 1 < len(times):
+            nxt = times[k + 1]
+            spare = min(nxt[1] - nxt[0] - need[k + 1], firsts[k + 1] + SHIFT_MAX_MS - nxt[0])
+            take = max(0, min(short, spare, times[k][0] + profile.max_duration_ms - times[k][1]))
+            nxt[0] += take
+            times[k][1] += take
+            short -= take
+        # 3. an earlier start: into the gap after the previous cue, then from its spare time
+        floor = max(firsts[k] - SHIFT_MAX_MS, 0)
+        if short > 0:
+            prev_end = times[k - 1][1] + gap if k > 0 else 0
+            take = max(0, min(short, times[k][0] - max(floor, prev_end)))
+            times[k][0] -= take
+            short -= take
+        if short > 0 and k > 0:
+            prev = times[k - 1]
+            spare = prev[1] - prev[0] - need[k - 1]
+            take = max(0, min(short, spare, times[k][0] - floor))
+            prev[1] -= take
+            times[k][0] -= take
+    return [replace(c, start=t[0], end=t[1]) for c, t in zip(cues, times, strict=True)]
 
 
 def _fits(

@@ -247,3 +247,73 @@ def test_no_line_ends_with_an_article(text: str) -> None:
             for line in cue.lines[:-1]:
                 assert line.split()[-1].lower() not in ("a", "an", "the"), cue.lines
             assert all(len(line) <= profile.max_chars_per_line for line in cue.lines)
+
+
+# --- fast speech: a cue over the reading speed takes time from the gaps and its neighbours ---
+
+_FAST = "so we went straight down to the council offices"  # 48 characters: 2.4 s at 20 cps
+
+
+def _cue(start: int, end: int, text: str) -> Cue:
+    words = text.split()
+    half = len(words) // 2
+    lines = (text,) if len(text) <= 42 else (" ".join(words[:half]), " ".join(words[half:]))
+    return Cue(start=start, end=end, lines=lines)
+
+
+@pytest.mark.parametrize(
+    ("why", "cues", "fixed"),
+    [
+        (
+            "the next cue comes a little later",
+            [
+                _cue(0, 2000, _FAST),
+                _cue(2080, 5000, "Yes."),
+            ],
+            True,
+        ),
+        (
+            "it appears a little before its first word",
+            [
+                _cue(0, 1000, "Well."),
+                _cue(1500, 3500, _FAST),
+                _cue(3580, 6000, "Right."),
+            ],
+            True,
+        ),
+        (
+            "the previous cue leaves a little early",
+            [
+                _cue(0, 3000, "Well."),
+                _cue(3080, 5080, _FAST),
+                _cue(5160, 5600, _FAST),
+            ],
+            True,
+        ),
+        (
+            "too dense to fix: left within the shift limits",
+            [
+                _cue(0, 1000, _FAST),
+                _cue(1080, 2080, _FAST),
+                _cue(2160, 3160, _FAST),
+            ],
+            False,
+        ),
+    ],
+)
+def test_fast_cues_are_made_readable(why: str, cues: list[Cue], fixed: bool) -> None:
+    from clipkit.subtitles import SHIFT_MAX_MS, check_cues, make_readable
+
+    profile = Profile()
+    out = make_readable(cues, profile, media_end=10_000)
+    hard = [v for v in check_cues(out, profile, 10_000) if v.hard]
+    assert (not hard) == fixed, (why, [v.describe() for v in hard])
+    for before, after in zip(cues, out, strict=True):
+        assert after.lines == before.lines
+        assert abs(after.start - before.start) <= SHIFT_MAX_MS
+    for a, b in zip(out, out[1:], strict=False):
+        assert b.start - a.end >= profile.min_gap_ms  # never an overlap or a flash
+    # a cue that was already readable stays readable
+    for before, after in zip(cues, out, strict=True):
+        if before.chars / (before.duration / 1000) <= profile.max_cps:
+            assert after.chars / (after.duration / 1000) <= profile.max_cps
