@@ -196,3 +196,17 @@ def plan_rows(
 
 
 FIND_ORIGIN = "find"  # rows `find --to-plan` added: they need a title before `cut` takes them
+
+
+def filter_hits(
+    hits: list[Hit], recording: str | None = None, speaker: str | None = None
+) -> list[Hit]:
+    """Only the hits in `recording` (its name or its file's name) and said by `speaker`
+    (as the transcript names them, any case)."""
+    from pathlib import Path
+
+    if recording:
+        hits = [h for h in hits if recording in (h.recording, Path(h.source).name)]
+    if speaker:
+        hits = [h for h in hits if (h.speaker or "").casefold() == speaker.casefold()]
+    return hits

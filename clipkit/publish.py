@@ -331,6 +331,16 @@ def plan_calls(
     return calls
 
 
+def quota_estimate(calls: Sequence[PlannedCall], options: PublishOptions) -> tuple[int, int, int]:
+    """(units these calls cost, the daily budget, extracts a day's quota uploads)."""
+    costs = options.costs
+    units = sum(costs.get(c.call, 1) for c in calls)
+    daily = costs.get("daily_budget", 10000)
+    per_upload = sum(costs.get(c, 1) for c in ("videos.insert", "playlistItems.insert"))
+    per_upload += costs.get("captions.insert", 400) if options.captions else 0
+    return units, daily, daily // per_upload
+
+
 def playlist_moves(current: list[str], wanted: list[str]) -> list[tuple[str, int]]:
     """The (video, new position) moves that put `wanted` first, in order, into a playlist now
     in `current` order: one move per video out of place."""

@@ -63,7 +63,9 @@ def project_status(project: Project) -> dict[str, Any]:
             state = "missing"
         entry = {"slug": ex.slug, "video": state, "row": row.where}
         if ex.slug in published:
-            entry["published"] = f"published as https://youtu.be/{published[ex.slug]}"
+            from .youtube import YouTubeChannel  # the platform names its own addresses
+
+            entry["published"] = f"published as {YouTubeChannel.video_url(published[ex.slug])}"
         extracts.append(entry)
     return {"project": str(project.root), "recordings": recordings, "extracts": extracts}
 

@@ -126,17 +126,14 @@ def find(
 ) -> None:
     """Search every transcript of a project for a phrase (or --regex); exit 1 when nothing matches."""
     from ..archive import load_transcripts, recording_paths
-    from ..find import pick_hits, plan_rows, search
+    from ..find import filter_hits, pick_hits, plan_rows, search
     from ..plan import rows_csv, update_plan
     from ..timecode import format_clock
 
     project = _project_arg(directory)
     transcripts = load_transcripts(project)
     hits = search(transcripts, query, regex=regex, context=context)
-    if recording:
-        hits = [h for h in hits if recording in (h.recording, Path(h.source).name)]
-    if speaker:
-        hits = [h for h in hits if (h.speaker or "").casefold() == speaker.casefold()]
+    hits = filter_hits(hits, recording, speaker)
     numbered = list(enumerate(hits, start=1))
     if pick:
         numbered = pick_hits(numbered, pick)

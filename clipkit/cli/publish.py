@@ -105,6 +105,7 @@ def publish(
         PublishState,
         collect,
         plan_calls,
+        quota_estimate,
         with_consent,
     )
     from ..youtube import (
@@ -151,7 +152,7 @@ def publish(
     state = PublishState.for_items(items, load=not resync)  # --resync starts from nothing
     if dry_run:
         calls = plan_calls(items, state, options)
-        units = sum(costs.get(c.call, 1) for c in calls)
+        units, daily, per_day = quota_estimate(calls, options)
         click.echo(f"Would publish {len(items)} extract(s) to playlist {playlist!r} ({privacy}):")
         for c in calls:
             who = c.item.video.name if c.item else "playlist"
@@ -160,12 +161,9 @@ def publish(
         for item in items:
             for fix in item.fixups:
                 click.echo(f"  note: {item.sidecar.name}: {fix}")
-        daily = costs.get("daily_budget", 10000)
-        per_upload = sum(costs.get(c, 1) for c in ("videos.insert", "playlistItems.insert"))
-        per_upload += costs.get("captions.insert", 400) if captions else 0
         click.echo(
             f"Estimated quota: {units} units of the {daily}-unit daily budget (budget for this "
-            f"run: {options.quota_budget}); a day's quota uploads about {daily // per_upload} "
+            f"run: {options.quota_budget}); a day's quota uploads about {per_day} "
             "extracts with their captions."
         )
         if privacy != "private":
