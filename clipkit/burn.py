@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .resources import configs_dir
-from .subtitles import Cue
+from .subtitles import Cue, Word, clean_words
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class BurnStyle:
     # first words in the extract; the list repeats) and/or `NAME: ` before each turn
     speaker_colours: tuple[str, ...] = ()
     speaker_names: bool = False
+    # captions made for Shorts (watched muted): the word being said in this colour, where the
+    # transcript's word timings are known; "" for none
+    highlight_colour: str = ""
+    position: str = "bottom"  # or "middle": large captions in the centre of a vertical frame
 
 
 _HEX = re.compile(r"^#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
@@ -82,17 +86,63 @@ def load_style(name_or_path: str | None = None) -> BurnStyle:
     if not isinstance(table.get("speaker_names", False), bool):
         raise ConfigError(f"{path}: speaker_names must be true or false")
     style = BurnStyle(**{"name": path.stem, **table})
-    for colour in (style.colour, style.outline_colour, style.box_colour, *style.speaker_colours):
+    if style.position not in ("bottom", "middle"):
+        raise ConfigError(f'{path}: position must be "bottom" or "middle"')
+    extra = (style.highlight_colour,) if style.highlight_colour else ()
+    for colour in (
+        style.colour,
+        style.outline_colour,
+        style.box_colour,
+        *style.speaker_colours,
+        *extra,
+    ):
         ass_colour(colour)  # validate early, with the file's name
     if not 0 < style.size < 0.5:
         raise ConfigError(f"{path}: size must be a fraction of the frame, e.g. 0.05")
     return style
 
 
-def _ass_text(cue: Cue) -> str:
+def _literal(text: str) -> str:
     # braces open override blocks and backslashes start escapes in ASS: keep transcripts literal
-    lines = [ln.replace("\\", "/").replace("{", "(").replace("}", ")") for ln in cue.lines]
+    return text.replace("\\", "/").replace("{", "(").replace("}", ")")
+
+
+def _ass_text(cue: Cue, highlight: int | None = None, colour: str = "") -> str:
+    """The cue's lines; with `highlight`, its token of that index (across lines) in `colour`."""
+    lines, k = [], 0
+    for line in cue.lines:
+        tokens = []
+        for token in line.split(" "):
+            text = _literal(token)
+            if k == highlight:
+                text = f"{{\\1c{colour}}}{text}{{\\r}}"
+            tokens.append(text)
+            k += 1
+        lines.append(" ".join(tokens))
     return r"\N".join(lines)
+
+
+MIN_WORD_PROBABILITY = 0.3  # below it a word's timing is doubtful: the cue is left unhighlighted
+
+
+def _word_events(cue: Cue, words: list[Word], colour: str) -> list[tuple[int, int, str]] | None:
+    """(start, end, text) events that highlight each word of `cue` while it is said; None where
+    the words do not match the cue's text or their timings are doubtful."""
+    tokens = " ".join(cue.lines).split(" ")
+    mine = [w for w in words if cue.start <= w.start < cue.end]
+    offset = len(tokens) - len(mine)  # a speaker label before the first word
+    if not mine or offset not in (0, 1) or any(w.probability < MIN_WORD_PROBABILITY for w in mine):
+        return None
+    if [t for t in tokens[offset:]] != [w.text for w in mine]:
+        return None
+    events = []
+    if mine[0].start > cue.start:
+        events.append((cue.start, mine[0].start, _ass_text(cue)))
+    for k, w in enumerate(mine):
+        end = mine[k + 1].start if k + 1 < len(mine) else cue.end
+        if end > w.start:
+            events.append((w.start, end, _ass_text(cue, k + offset, colour)))
+    return events
 
 
 def _colour(value: str):  # type: ignore[no-untyped-def]
@@ -107,9 +157,12 @@ def _colour(value: str):  # type: ignore[no-untyped-def]
     return pysubs2.Color(int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16), 255 - opacity)
 
 
-def ass_document(cues: list[Cue], style: BurnStyle, width: int, height: int) -> str:
+def ass_document(
+    cues: list[Cue], style: BurnStyle, width: int, height: int, words: list[Word] | None = None
+) -> str:
     """An ASS script (through pysubs2) with PlayResX/Y equal to the output frame, so sizes are
-    real pixels; the same script `subs convert x.ass` writes for Aegisub users."""
+    real pixels; the same script `subs convert x.ass` writes for Aegisub users. With a style's
+    `highlight_colour` and the words' timings, each word is coloured while it is said."""
     import pysubs2
 
     short = min(width, height)
@@ -137,7 +190,9 @@ def ass_document(cues: list[Cue], style: BurnStyle, width: int, height: int) -> 
             borderstyle=3 if style.box else 1,  # 3: opaque box behind the text
             outline=round(0.25 * size) if style.box else outline,
             shadow=round(style.shadow * size, 1),
-            alignment=pysubs2.Alignment.BOTTOM_CENTER,
+            alignment=pysubs2.Alignment.MIDDLE_CENTER
+            if style.position == "middle"
+            else pysubs2.Alignment.BOTTOM_CENTER,
             marginl=round(0.05 * width),
             marginr=round(0.05 * width),
             marginv=round(style.margin_bottom * short),
@@ -154,13 +209,14 @@ def ass_document(cues: list[Cue], style: BurnStyle, width: int, height: int) -> 
                 doc.styles[name].primarycolor = _colour(colour)
                 doc.styles[name].secondarycolor = _colour(colour)
                 speakers[c.speaker] = name
-    doc.events = [
-        pysubs2.SSAEvent(
-            start=c.start,
-            end=c.end,
-            text=_ass_text(c),
-            style=speakers.get(c.speaker or "", "Default"),
-        )
-        for c in cues
-    ]
+    # an override colour is &HBBGGRR& (its alpha is set apart)
+    colour = f"&H{ass_colour(style.highlight_colour)[4:]}&" if style.highlight_colour else ""
+    cleaned = clean_words(words) if words and colour else []
+    doc.events = []
+    for c in cues:
+        parts = _word_events(c, cleaned, colour) if cleaned else None
+        for start, end, text in parts or [(c.start, c.end, _ass_text(c))]:
+            doc.events.append(pysubs2.SSAEvent(
+                start=start, end=end, text=text, style=speakers.get(c.speaker or "", "Default"),
+            ))  # fmt: skip
     return doc.to_string("ass")

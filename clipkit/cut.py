@@ -462,6 +462,14 @@ def extract_cues(extract: Extract, options: CutOptions) -> list[Cue]:
     return cues
 
 
+def extract_words(extract: Extract) -> list[Word] | None:
+    """The extract's words with their timings, re-timed to start at 0, from its transcript JSON;
+    None for SRT/VTT subtitles (their word times would be guesses)."""
+    if extract.subs is None or extract.subs.suffix.lower() != ".json":
+        return None
+    return slice_words(read_transcript(extract.subs).words, extract.start_ms, extract.end_ms)
+
+
 def _fit(cues: list[Cue], duration_ms: int) -> list[Cue]:
     out = []
     for c in cues:
@@ -844,7 +852,8 @@ def cut_one(
         ass = None
         if options.burn and cues:
             ass = os.path.join(tmp, f"{extract.slug}.ass")
-            Path(ass).write_text(ass_document(cues, style, width, height), encoding="utf-8")
+            words = extract_words(extract) if style.highlight_colour else None
+            Path(ass).write_text(ass_document(cues, style, width, height, words), encoding="utf-8")
         with atomic_path(paths["mp4"]) as partial:
             args = build_encode_args(
                 extract, options, input_path(partial), ass, gain.gain_db if gain else None, binary

@@ -469,3 +469,44 @@ def test_a_font_that_cannot_be_found_is_an_error_not_a_blank(
         "Error: command line: ffmpeg found no font for subtitles (libass: failed to find any fallback); nothing would be burnt in\n",
     )
     assert not out.exists() or (not list(out.glob("*.mp4")) and not list(out.glob(".*part*")))
+
+
+def test_shorts_captions_highlight_the_word_being_said(tmp_path: Path) -> None:
+    """The `shorts` style: between two word times inside one cue, the highlight moves from the
+    first word to the second (the highlight colour's pixels move right), the rest stays white."""
+    from clipkit.subtitles import Word
+    from clipkit.transcript import Segment, Transcript, to_json_dict
+
+    from .conftest import ffmpeg, frame
+
+    source = tmp_path / "grey.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x404040:s=640x360:d=6:r=25", "-f", "lavfi",
+           "-i", "sine=f=300:d=6:sample_rate=48000", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", "-shortest", str(source))  # fmt: skip
+    texts = ["Parents", "met", "every", "Thursday."]
+    words = tuple(Word(1000 + k * 800, 1000 + k * 800 + 600, t) for k, t in enumerate(texts))
+    doc = Transcript(segments=(Segment(1000, 4000, " ".join(texts), words=words),),
+                     language="en", duration_ms=6000, engine="faster-whisper", model="tiny.en",
+                     source=str(source))  # fmt: skip
+    subs = tmp_path / "grey.json"
+    subs.write_text(json.dumps(to_json_dict(doc, "test")), encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("cut", str(source), "--start", "0", "--end", "5", "--title", "x", "-o",
+                    str(out), "--subs", str(subs), "--aspect", "9:16", "--style", "shorts", "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    video = out / "x-vertical.mp4"
+
+    def highlighted(t: float) -> tuple[int, float]:
+        rgb = frame(video, t).astype(int)
+        yellow = (rgb[..., 0] > 200) & (rgb[..., 1] > 160) & (rgb[..., 2] < 100)
+        ys, xs = np.nonzero(yellow)
+        return len(xs), float(xs.mean()) if len(xs) else -1.0
+
+    first, second = highlighted(1.3), highlighted(2.1)  # "Parents", then "met"
+    assert first[0] > 100 and second[0] > 30, (first, second)
+    assert second[1] > first[1] + 20  # the highlight moved on to the next word
+    white = (frame(video, 1.3).astype(int) > 220).all(axis=2).sum()
+    assert white > 100  # the other words are there, in white
+    h, w = frame(video, 1.3).shape[:2]
+    ys = np.nonzero((frame(video, 1.3).astype(int) > 220).all(axis=2))[0]
+    assert h * 0.3 < ys.mean() < h * 0.7  # in the middle of the vertical frame

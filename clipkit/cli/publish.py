@@ -155,7 +155,7 @@ def publish(
         units, daily, per_day = quota_estimate(calls, options)
         click.echo(f"Would publish {len(items)} extract(s) to playlist {playlist!r} ({privacy}):")
         for c in calls:
-            who = c.item.video.name if c.item else "playlist"
+            who = c.item.video.name if c.item else "playlist" if "playlist" in c.call else "channel"
             note = f" ({c.note})" if c.note else ""
             click.echo(f"  {who}: {c.call}{note}  {costs.get(c.call, 1)} units")
         for item in items:
