@@ -505,6 +505,13 @@ def build_site(
     theme.extras(project, out, result)
     write(out / "assets" / "archive.js", ASSETS_JS.lstrip())
     extracts = _extract_sidecars(project)
+    from .signoff import left_out, load_signoffs, required, state_of
+
+    if not editor and required(project.settings):  # each extract approved by its storyteller
+        records = load_signoffs(project.extracts)
+        states = {d.slug: state_of(records, d.slug, d.sha256) for _, d in extracts}
+        extracts = [e for e in extracts if states[e[1].slug] == "approved"]
+        result.notes += left_out(states)
     stories_dir = out / "stories"
     media = _Media(out, "serve" if serve_media else "link" if link_media else "copy", result)
     index_rows, search_index = [], []

@@ -47,9 +47,11 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
     # CLIPKIT_SCHEDULER wins over it; see cluster.py
     "cluster": {"scheduler": "scheduler"},
     "archive": {"title": "title"},
+    "signoff": {},
 }
 EXTRA_KEYS = {
     "publish": {"client_secrets"},
+    "signoff": {"required"},
     "archive": {"organisation", "logo", "accent", "footer", "about"},
 }
 
@@ -144,6 +146,7 @@ VALIDATORS: dict[str, dict[str, Any]] = {
         "snap": _choice("words", "silence", "off"),
     },
     "archive": {"accent": lambda v: _hex_colour(v)},
+    "signoff": {"required": _is(bool, "true or false")},
     "publish": {
         "privacy": _choice(*PRIVACY),
         "captions": _is(bool, "true or false"),

@@ -185,6 +185,21 @@ def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
     return sorted(items, key=lambda i: i.order)
 
 
+def with_signoff(items: list[Item]) -> tuple[list[Item], list[str]]:
+    """The items their storytellers approved (for this very video), and one line for each
+    left out."""
+    from .signoff import left_out, load_signoffs, state_of
+
+    records: dict[Path, Any] = {}
+    states = {}
+    for item in items:
+        folder = item.sidecar.parent
+        if folder not in records:
+            records[folder] = load_signoffs(folder)
+        states[item.slug] = state_of(records[folder], item.slug, item.sha256)
+    return [i for i in items if states[i.slug] == "approved"], left_out(states)
+
+
 def with_consent(items: list[Item], root: Path) -> tuple[list[Item], list[str]]:
     """The items whose story has consent given in the project's stories.toml, and one line
     for each recording left out."""

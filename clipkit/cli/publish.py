@@ -107,6 +107,7 @@ def publish(
         plan_calls,
         quota_estimate,
         with_consent,
+        with_signoff,
     )
     from ..youtube import (
         YouTubeChannel,
@@ -149,6 +150,14 @@ def publish(
             click.echo(f"Warning: {line}", err=True)
         if not items:
             raise InputError('nothing to publish: no extract\'s story has consent = "given"')
+        from ..signoff import required
+
+        if required(project.settings):  # and each extract approved by its storyteller
+            items, unsigned = with_signoff(items)
+            for line in unsigned:
+                click.echo(f"Warning: {line}", err=True)
+            if not items:
+                raise InputError("nothing to publish: no extract is approved by its storyteller")
     state = PublishState.for_items(items, load=not resync)  # --resync starts from nothing
     if dry_run:
         calls = plan_calls(items, state, options)
