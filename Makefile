@@ -7,6 +7,8 @@
 #   make all PROJECT=DIR          both; incremental, and safe with -j
 #   make publish PROJECT=DIR      dry run of the YouTube upload; PUBLISH=1 uploads
 #   make status PROJECT=DIR       what is done, stale or failed
+#   make film PROJECT=DIR         the films described in films/*.toml
+#   make report PROJECT=DIR       the findings report (report/index.html, report/findings.docx)
 # The project folder's own path must not contain spaces (make cannot name such files);
 # recordings, titles and everything inside the project may.
 
@@ -31,7 +33,7 @@ RULES := $(PROJECT)/.clipkit/rules.mk
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint format bench clean fonts browser system-ffmpeg transcribe extracts all publish status
+.PHONY: install demo test lint format bench clean fonts browser system-ffmpeg transcribe extracts all publish status film report
 
 install: $(STAMP) fonts
 
@@ -106,6 +108,14 @@ publish: $(CLIPKIT_EXTRACTS)
 
 status: | $(STAMP)
 	@$(CLIPKIT) status $(PROJECT)
+
+# the films of films/*.toml (each re-rendered only when it or its moments changed), and the
+# findings report, from the extracts
+film: $(CLIPKIT_EXTRACTS)
+	$(CLIPKIT) --project $(PROJECT) film
+
+report: $(CLIPKIT_EXTRACTS)
+	$(CLIPKIT) report $(PROJECT)
 
 # --- the two fresh-machine commands ----------------------------------------------------------
 
