@@ -70,6 +70,17 @@ ASSETS_JS = r"""
     var m = /t=([0-9.]+)/.exec(location.hash);
     if (m) player.addEventListener("loadedmetadata", function () { player.currentTime = parseFloat(m[1]); }, { once: true });
   }
+  // The storyteller's sign-off page (clipkit review --storyteller): approve or decline each extract.
+  document.querySelectorAll(".signoff button[data-state]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var item = b.closest("[data-slug]"), out = item.querySelector("output");
+      fetch("/api/signoff", { method: "POST", headers: { "Content-Type": "application/json" },
+                              body: JSON.stringify({ slug: item.dataset.slug, state: b.dataset.state }) })
+        .then(function (r) { return r.json(); })
+        .then(function (j) { out.textContent = j.ok ? j.message : "Not saved: " + j.error; item.dataset.state = j.ok ? b.dataset.state : item.dataset.state; })
+        .catch(function () { out.textContent = "Not saved: the review server is not running."; });
+    });
+  });
   // Editor mode: selected words become an extract's in/out points, saved as a plan row.
   var editor = document.getElementById("editor");
   if (editor) {

@@ -124,6 +124,8 @@ class ReviewServer(ThreadingHTTPServer):
     site: Path
     media: dict[str, Path]
     token: str
+    storyteller: str = ""
+    storyteller_extracts: dict[str, str] = {}  # slug -> the video's SHA-256 they see
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("review: request from %s failed", client_address, exc_info=True)
@@ -313,11 +315,13 @@ class ReviewHandler(BaseHTTPRequestHandler):
         if self.headers.get("Origin") is None:
             raise BadRequest(403, "a write must come from the review page")
         self._check_token(query)
-        if path != "/api/rows":
+        if path not in ("/api/rows", "/api/signoff"):
             raise BadRequest(404, "not found")
         if self.headers.get_content_type() != "application/json":
             raise BadRequest(415, "send the row as application/json")
         data = self._body()
+        if path == "/api/signoff":
+            return self._signoff(data)
         try:
             row = review_row(self.server.project, data)
             added = update_plan(self.server.project.plan, [row])
@@ -326,6 +330,30 @@ class ReviewHandler(BaseHTTPRequestHandler):
         where = "in plan.csv" if added else "already in plan.csv (the same range)"
         self._json(
             200, {"ok": True, "row": f"{row['title']} ({row['start']} to {row['end']}) {where}"}
+        )
+
+    def _signoff(self, data: dict[str, Any]) -> None:
+        from .signoff import record_signoff
+
+        who = self.server.storyteller
+        if not who:
+            raise BadRequest(403, "this review server was not started for a storyteller")
+        slug, state = str(data.get("slug") or ""), str(data.get("state") or "")
+        mine = self.server.storyteller_extracts
+        if slug not in mine:
+            raise BadRequest(400, f"{slug!r} is not one of {who}'s extracts")
+        if state not in ("approved", "declined"):
+            raise BadRequest(400, "state must be approved or declined")
+        try:
+            record_signoff(self.server.project.extracts, [(slug, mine[slug])], state, who)
+        except ClipkitError as exc:
+            raise BadRequest(400, str(exc)) from exc
+        self._json(
+            200,
+            {
+                "ok": True,
+                "message": f"{'Approved' if state == 'approved' else 'Declined'}, thank you",
+            },
         )
 
     def _body(self) -> Any:
@@ -360,13 +388,76 @@ class ReviewHandler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse  # noqa: N815
 
 
-def start_review(project: Project, port: int = 0) -> tuple[ReviewServer, str]:
+def storyteller_page(
+    project: Project, site: Path, name: str
+) -> tuple[dict[str, str], dict[str, Path]]:
+    """signoff.html: only `name`'s extracts (stories whose storyteller they are), each with its
+    video and Approve / Decline. Returns {slug: video SHA-256} and the media it names."""
+    import html as html_lib
+
+    from .archive import Theme
+    from .fsutil import atomic_write_text
+    from .sidecar import NotASidecar, read_sidecar
+    from .signoff import load_signoffs, state_of
+    from .stories import load_stories
+
+    wanted = " ".join(name.split()).casefold()
+    stories = {r: s for r, s in load_stories(project.root).items()
+               if " ".join(s.storyteller.split()).casefold() == wanted}  # fmt: skip
+    if not stories:
+        raise InputError(f"no story in stories.toml has storyteller = {name!r}")
+    records = load_signoffs(project.extracts)
+    extracts, media, items = {}, {}, []
+    for path in sorted(project.extracts.glob("*.json")):
+        try:
+            side = read_sidecar(path)
+        except NotASidecar:
+            continue
+        if Path(side.source).name not in stories or not (project.extracts / side.video).is_file():
+            continue
+        extracts[side.slug] = side.sha256
+        media[f"signoff-{side.slug}.mp4"] = (project.extracts / side.video).resolve()
+        state = state_of(records, side.slug, side.sha256)
+        e = html_lib.escape
+        items.append(
+            f'<li class="signoff" data-slug="{e(side.slug)}" data-state="{e(state)}"><h2>{e(side.title)}</h2>'
+            f'<video controls preload="metadata" src="media/signoff-{e(side.slug)}.mp4"></video>'
+            f'<p class="meta">From {e(stories[Path(side.source).name].title or Path(side.source).stem)} · now: {e(state)}</p>'
+            f'<p><button type="button" data-state="approved">Approve</button> '
+            f'<button type="button" data-state="declined">Decline</button> <output role="status"></output></p></li>'
+        )
+    body = (
+        f'<main id="main"><h1>Your extracts, {html_lib.escape(name)}</h1>'
+        "<p>Watch each extract. Approve it to let it go online, or decline it: nothing you decline "
+        "is published.</p>"
+        f'<ul class="extracts">{"".join(items) or "<li>No extracts yet.</li>"}</ul></main>'
+    )
+    atomic_write_text(site / "signoff.html", Theme.load(project).page("Your extracts", body, 0))
+    return extracts, media
+
+
+def start_review(
+    project: Project, port: int = 0, storyteller: str | None = None
+) -> tuple[ReviewServer, str]:
     """Build the editor-mode site and serve it on 127.0.0.1 with a fresh secret token. Returns
-    the running server and the index URL (with the token: the only way in)."""
+    the running server and the index URL (with the token: the only way in). With a
+    `storyteller`, the address is their sign-off page."""
     site = project.root / REVIEW_DIR
     result = build_site(project, site, editor=True, serve_media=True)
-    server = ReviewServer(("127.0.0.1", port), ReviewHandler)
-    server.project, server.site, server.media = project, site, result.media
+    media = dict(result.media)
+    extracts: dict[str, str] = {}
+    if storyteller:
+        extracts, extra = storyteller_page(project, site, storyteller)
+        media.update(extra)
+    try:
+        server = ReviewServer(("127.0.0.1", port), ReviewHandler)
+    except OSError as exc:
+        raise InputError(
+            f"port {port}: {exc.strerror} (another program uses it? try --port 0)"
+        ) from exc
+    server.project, server.site, server.media = project, site, media
+    server.storyteller, server.storyteller_extracts = (storyteller or "").strip(), extracts
     server.token = secrets.token_urlsafe(24)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/index.html?token={server.token}"
+    page = "signoff.html" if storyteller else "index.html"
+    return server, f"http://127.0.0.1:{server.server_port}/{page}?token={server.token}"

@@ -13,6 +13,7 @@ from clipkit.signoff import load_signoffs, record_signoff, state_of
 
 from .conftest import invoke
 from .fake_youtube import FakeYouTube
+from .test_archive import browser  # noqa: F401 - the Chromium fixture
 from .test_publish import FAST, fake, make_extracts, write_token  # noqa: F401 - the fixture
 from .test_security import CONFIG, clip, make_project  # noqa: F401 - the fixture
 
@@ -113,3 +114,55 @@ def test_publish_uploads_only_approved_extracts(fake: FakeYouTube, tmp_path: Pat
     again = invoke("--project", str(root), "publish", *FAST)
     assert again.exit_code == 1
     assert "nothing to publish: no extract is approved by its storyteller" in again.stderr
+
+
+def test_the_storyteller_signs_off_in_the_browser(tmp_path: Path, clip: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    from clipkit.project import load_project
+    from clipkit.review import start_review
+
+    from .test_archive import wait_for
+    from .test_security import HOSTILE, request
+
+    root = signed_project(tmp_path, clip)
+    server, url = start_review(load_project(root), storyteller=HOSTILE)
+    env = {"port": server.server_port, "token": url.split("token=")[1], "root": root}
+    try:
+        browser.get(url)
+        items = browser.find_elements(By.CSS_SELECTOR, "li.signoff")
+        assert [i.get_attribute("data-slug") for i in items] == ["story"]
+        assert HOSTILE in browser.find_element(By.TAG_NAME, "h1").text  # shown as text
+        wait_for(
+            browser, "var v = document.querySelector('li.signoff video'); return v.readyState >= 1;"
+        )
+        items[0].find_element(By.CSS_SELECTOR, "button[data-state=approved]").click()
+        status = wait_for(
+            browser,
+            "var o = document.querySelector('li.signoff output'); return o.textContent || null;",
+        )
+        assert status == "Approved, thank you"
+        assert state_of(load_signoffs(root / "extracts"), "story", _sha(root)) == "approved"
+        assert load_signoffs(root / "extracts")["story"].by == HOSTILE
+        # no other page can do it: no token, or an extract that is not theirs
+        body = json.dumps({"slug": "story", "state": "declined"}).encode()
+        origin = {"Origin": f"http://127.0.0.1:{env['port']}", "Content-Type": "application/json"}
+        assert request(env, "POST", "/api/signoff", origin, body)[0] == 403
+        cookie = {**origin, "Cookie": f"clipkit-review-{env['port']}={env['token']}"}
+        other = json.dumps({"slug": "someone-else", "state": "declined"}).encode()
+        assert request(env, "POST", "/api/signoff", cookie, other)[0] == 400
+        items[0].find_element(By.CSS_SELECTOR, "button[data-state=declined]").click()
+        wait_for(
+            browser,
+            "return document.querySelector('li.signoff output').textContent === 'Declined, thank you';",
+        )
+        assert load_signoffs(root / "extracts")["story"].state == "declined"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert invoke("archive", str(root)).exit_code == 0
+    assert 'id="extracts"' not in (root / "site" / "stories" / "story.html").read_text("utf-8")
+
+
+def _sha(root: Path) -> str:
+    return json.loads((root / "extracts" / "story.json").read_text()).get("sha256", "")

@@ -45,13 +45,17 @@ def speakers_(
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
-def review(directory: Path | None, port: int) -> None:
+@click.option(
+    "--storyteller",
+    help="Serve NAME's sign-off page instead: only their extracts, each to approve or decline.",
+)
+def review(directory: Path | None, port: int, storyteller: str | None) -> None:
     """Choose moments in the browser: the story archive in editor mode on 127.0.0.1. Select
     transcript text, play exactly that range, name it, and save it as a plan row."""
 
     from ..review import start_review
 
-    server, url = start_review(_project_arg(directory), port)
+    server, url = start_review(_project_arg(directory), port, storyteller)
     click.echo(f"Open {url} (Ctrl-C stops the server; the token in it is this run's key)", err=True)
     try:
         while True:
