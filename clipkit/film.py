@@ -26,10 +26,10 @@ from typing import Any
 from . import __version__
 from .errors import InputError
 from .project import Project
+from .sidecar import EXTRACT_FORMAT
 from .subtitles import Cue, render_srt
 from .timecode import format_clock
 
-FILM_FORMAT = "clipkit-film/1"
 KEYS = {"title", "subtitle", "moments", "end", "crossfade", "card", "lower_thirds"}
 
 
@@ -57,6 +57,7 @@ class Segment:
     srt: Path | None = None
     speaker: str = ""
     story: str = ""
+    recording: str = ""
 
     @property
     def end_ms(self) -> int:
@@ -318,11 +319,18 @@ def film_moments(project: Project, spec: FilmSpec, where: Path) -> tuple[list[Se
             "moment", 0, probe(video).duration_ms, side.title, slug=slug, video=video,
             srt=project.extracts / side.srt if side.srt else None,
             speaker=story.storyteller if story else "", story=story.title if story else "",
+            recording=recording,
         ))  # fmt: skip
     notes += left_out(states)
     if not moments:
         raise InputError(f"{where}: no moment of the film may go online")
     return moments, notes
+
+
+def _sha_of(project: Project, slug: str) -> str:
+    from .sidecar import read_sidecar
+
+    return read_sidecar(project.extracts / f"{slug}.json").sha256
 
 
 def film_recipe(spec: FilmSpec, timeline: Sequence[Segment], size: tuple[int, int]) -> str:
@@ -382,11 +390,18 @@ def render_film(
             out.with_suffix(".srt"), render_srt(film_cues(timeline, spec.crossfade_ms))
         )
         atomic_write_text(out.with_suffix(".txt"), chapters_text(timeline))
+        # an extract sidecar as `publish` reads it (the description carries YouTube's chapters),
+        # with the film's moments for consent and sign-off
+        chapters = chapters_text(timeline)
         data = {
-            "format": FILM_FORMAT, "clipkit_version": __version__, "title": spec.title or spec.name,
-            "slug": spec.name + suffix, "video": out.name, "srt": out.with_suffix(".srt").name,
-            "chapters": chapters_text(timeline).splitlines(), "moments": [s.slug for s in moments],
-            "duration": film_length(timeline) / 1000, "sha256": sha256_file(out), "recipe": recipe,
+            "format": EXTRACT_FORMAT, "kind": "film", "clipkit_version": __version__,
+            "title": spec.title or spec.name, "description": (spec.subtitle + "\n\n" if spec.subtitle else "") + chapters,
+            "tags": [], "slug": spec.name + suffix, "source": "", "video": out.name,
+            "subtitles": {"srt": out.with_suffix(".srt").name, "vtt": "", "cues": 0},
+            "start": 0, "end": film_length(timeline) / 1000, "duration": film_length(timeline) / 1000,
+            "sha256": sha256_file(out), "recipe": recipe, "plan_row": f"{path.name}:1",
+            "film": {"moments": [{"slug": s.slug, "sha256": _sha_of(project, s.slug),
+                                  "recording": s.recording} for s in moments]},
         }  # fmt: skip
         atomic_write_text(sidecar, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     return FilmResult(spec.name, "done", out, film_length(timeline), tuple(notes))

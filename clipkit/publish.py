@@ -75,6 +75,7 @@ class Item:
     fixups: tuple[str, ...]
     order: tuple[str, int, str]
     recording: str = ""  # the file name of the recording it was cut from
+    moments: tuple[tuple[str, str, str], ...] = ()  # a film's: (slug, SHA-256, recording)
 
     @property
     def size(self) -> int:
@@ -176,6 +177,7 @@ def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
                 fixups=tuple(fixups),
                 order=sidecar.plan_order(path.name),
                 recording=Path(sidecar.source).name,
+                moments=sidecar.moments,
             )
         )
     if problems:
@@ -194,6 +196,16 @@ def with_signoff(items: list[Item]) -> tuple[list[Item], list[str]]:
     states = {}
     for item in items:
         folder = item.sidecar.parent
+        if item.moments:  # a film: each of its moments approved, as they were when it was made
+            from .project import find_project
+
+            root = find_project(folder)
+            extracts = (root / "extracts") if root else folder
+            if extracts not in records:
+                records[extracts] = load_signoffs(extracts)
+            moment_states = {state_of(records[extracts], m[0], m[1]) for m in item.moments}
+            states[item.slug] = "approved" if moment_states == {"approved"} else "pending"
+            continue
         if folder not in records:
             records[folder] = load_signoffs(folder)
         states[item.slug] = state_of(records[folder], item.slug, item.sha256)
@@ -206,8 +218,12 @@ def with_consent(items: list[Item], root: Path) -> tuple[list[Item], list[str]]:
     from .stories import consent_of, held_back, load_stories
 
     stories = load_stories(root)
-    recordings = sorted({i.recording for i in items})
-    kept = [i for i in items if consent_of(stories, i.recording) == "given"]
+
+    def recordings_of(item: Item) -> list[str]:  # a film: every story it shows
+        return [m[2] for m in item.moments] if item.moments else [item.recording]
+
+    recordings = sorted({r for i in items for r in recordings_of(i)})
+    kept = [i for i in items if all(consent_of(stories, r) == "given" for r in recordings_of(i))]
     return kept, held_back(stories, recordings)
 
 

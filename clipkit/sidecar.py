@@ -50,6 +50,8 @@ class ExtractSidecar:
     language: str | None = None
     plan_row: str = ""
     clipkit_version: str = ""
+    # a film's moments: (slug, video SHA-256, recording) each, for consent and sign-off
+    moments: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def duration_ms(self) -> int:
@@ -124,6 +126,10 @@ class ExtractSidecar:
                 language=str(data["language"]) if data.get("language") else None,
                 plan_row=str(data.get("plan_row") or ""),
                 clipkit_version=str(data.get("clipkit_version") or ""),
+                moments=tuple(
+                    (str(m["slug"]), str(m.get("sha256", "")), str(m.get("recording", "")))
+                    for m in (data.get("film") or {}).get("moments", [])
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{where}: damaged extract sidecar ({exc})") from exc

@@ -16,6 +16,7 @@ from clipkit.ffmpeg import probe
 from clipkit.film import FilmSpec, Segment, plan_film
 
 from .conftest import SAMPLE, frame, invoke, measure_loudness
+from .test_publish import fake  # noqa: F401 - the fixture
 
 SRT_TEXT = "".join(
     f"{k + 1}\n00:00:{2 * k:02d},200 --> 00:00:{2 * k + 1:02d},800\nLine {k + 1} of the story\n\n"
@@ -98,7 +99,12 @@ def test_the_film_is_one_file_of_the_right_length(project: Path) -> None:
         "h264", "aac",
     )  # fmt: skip
     side = json.loads((project / "films" / "what-we-learned.json").read_text())
-    assert side["moments"] == ["first-moment", "second-moment", "third-moment"]
+    assert [m["slug"] for m in side["film"]["moments"]] == [
+        "first-moment",
+        "second-moment",
+        "third-moment",
+    ]
+    assert {m["recording"] for m in side["film"]["moments"]} == {"amira.mp4", "tom.mp4"}
 
 
 def test_cards_and_lower_thirds_are_in_the_picture(project: Path) -> None:
@@ -182,3 +188,37 @@ def test_bad_film_files(project: Path, tmp_path: Path, text: str, error: str) ->
         bad.unlink()
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and error in result.stderr, result.stderr
+
+
+def test_a_film_is_published_with_its_chapters_and_its_stories_consent(
+    project: Path,
+    fake,  # type: ignore[no-untyped-def]  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    from .test_publish import FAST, write_token
+
+    write_token(fake)
+    films = project / "films"
+    result = invoke(
+        "--project", str(project), "publish", str(films / "what-we-learned.json"), *FAST
+    )
+    assert result.exit_code == 0, result.output
+    (video,) = fake.videos.values()
+    assert video["snippet"]["title"] == "What we learned"
+    assert video["snippet"]["description"].splitlines()[2] == "0:00 What we learned"
+    assert len(fake.captions) == 1  # the film's subtitles
+    stories = project / "stories.toml"
+    kept = stories.read_text()
+    stories.write_text(
+        kept.replace(
+            '[story."tom.mp4"]\nconsent = "given"', '[story."tom.mp4"]\nconsent = "withheld"'
+        )
+    )
+    try:
+        held = invoke(
+            "--project", str(project), "publish", str(films / "what-we-learned.json"), *FAST
+        )
+    finally:
+        stories.write_text(kept)
+    assert held.exit_code == 1
+    assert "tom.mp4: left out, consent is withheld" in held.stderr
