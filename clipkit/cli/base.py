@@ -373,5 +373,13 @@ def quiet_option(help: str = "No progress output.") -> Callable[[Any], Any]:
     return click.option("--quiet", "-q", is_flag=True, help=help)
 
 
+def audio_track_option(verb: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--audio-track",
+        type=click.IntRange(1, 64),
+        help=f"Audio track to {verb}, from 1 (default: the one with speech).",
+    )
+
+
 def force_option(help: str) -> Callable[[Any], Any]:
     return click.option("--force", is_flag=True, help=help)

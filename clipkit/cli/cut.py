@@ -13,6 +13,7 @@ from .base import (
     ProgressPrinter,
     _cluster,
     _project,
+    audio_track_option,
     cli,
     force_option,
     json_option,
@@ -79,11 +80,7 @@ from .base import (
     type=click.FloatRange(-31.0, -5.0),
     help="Target integrated loudness, LUFS (-31 to -5).",
 )
-@click.option(
-    "--audio-track",
-    type=click.IntRange(1, 64),
-    help="Audio track to use, from 1 (default: the one with speech).",
-)
+@audio_track_option("use")
 @click.option(
     "--strict",
     is_flag=True,

@@ -17,6 +17,7 @@ from .base import (
     _cluster,
     _project,
     _status,
+    audio_track_option,
     cli,
     force_option,
     json_option,
@@ -71,11 +72,7 @@ from .base import (
     type=click.IntRange(1, 64),
     help="CPU threads per worker (default: 1 for faster-whisper, cores / workers for openai-whisper).",
 )
-@click.option(
-    "--audio-track",
-    type=click.IntRange(1, 64),
-    help="Audio track to transcribe, from 1 (default: the one with speech).",
-)
+@audio_track_option("transcribe")
 @click.option(
     "--speakers",
     type=click.Choice(["off", "auto", "files", "channels"]),
