@@ -117,20 +117,22 @@ def held_back(stories: dict[str, Story], recordings: list[str]) -> list[str]:
 
 
 def add_story(root: Path, recording: str) -> bool:
-    """Append a pending table for a new recording to stories.toml (made if absent)."""
-    path = root / STORIES_NAME
-    stories = load_stories(root)
-    if recording in stories:
-        return False
-    text = path.read_text(encoding="utf-8") if path.is_file() else EXAMPLE
+    """Append a pending table for a new recording to stories.toml (made if absent), under its
+    lock: two fetches at once each add their table."""
     import json
 
-    key = json.dumps(recording, ensure_ascii=False)  # a valid TOML basic string
-    text = (
-        text.rstrip("\n")
-        + f'\n\n[story.{key}]\ntitle = ""\nstoryteller = ""\nconsent = "pending"\n'
-    )
-    from .fsutil import atomic_write_text
+    from .fsutil import atomic_write_text, item_lock
 
-    atomic_write_text(path, text)
+    path = root / STORIES_NAME
+    with item_lock(path):
+        stories = load_stories(root)
+        if recording in stories:
+            return False
+        text = read_user_text(path) if path.is_file() else EXAMPLE
+        key = json.dumps(recording, ensure_ascii=False)  # a valid TOML basic string
+        text = (
+            text.rstrip("\n")
+            + f'\n\n[story.{key}]\ntitle = ""\nstoryteller = ""\nconsent = "pending"\n'
+        )
+        atomic_write_text(path, text)
     return True

@@ -751,3 +751,15 @@ def test_an_edl_past_999_events_is_refused(hostile: Path) -> None:
     assert result.exit_code == 1
     assert "story.mp4: 1000 extracts, but an EDL holds at most 999 events" in result.stderr
     assert not (hostile / "exports" / "story.edl").exists()
+
+
+def test_two_writers_of_stories_toml_keep_both_tables(tmp_path: Path) -> None:
+    from clipkit.stories import add_story, load_stories
+
+    names = [f"talk {k}.mp4" for k in range(12)]
+    threads = [threading.Thread(target=add_story, args=(tmp_path, n)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(load_stories(tmp_path)) == sorted(names)
