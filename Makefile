@@ -20,6 +20,7 @@ STAMP := $(VENV)/.clipkit-installed
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # openai-whisper is installed without its `triton` requirement (GPU only, 286 MB) and after a
 # CPU torch pinned to the file on this kind of machine; a bare `torch` pulls a CUDA build.
+# (--no-warn-conflicts: pip would otherwise report the triton left out as an error.)
 TORCH ?= torch==2.13.0
 OPENAI_WHISPER ?= openai-whisper==20250625
 OPENAI_WHISPER_DEPS := numba numpy tiktoken tqdm more-itertools
@@ -45,8 +46,8 @@ $(STAMP): pyproject.toml Makefile
 	  $(PY) -m pip install -q --disable-pip-version-check --upgrade pip; \
 	  $(PY) -m pip install -q $(TORCH); \
 	  $(PY) -m pip install -q --no-deps $(OPENAI_WHISPER); \
-	  $(PY) -m pip install -q $(OPENAI_WHISPER_DEPS) "$(TORCH)"; \
-	  $(PY) -m pip install -q -e ".[$(EXTRAS)]" "$(TORCH)"; \
+	  $(PY) -m pip install -q --no-warn-conflicts $(OPENAI_WHISPER_DEPS) "$(TORCH)"; \
+	  $(PY) -m pip install -q --no-warn-conflicts -e ".[$(EXTRAS)]" "$(TORCH)"; \
 	  touch $@; }'
 
 # clipkit bundles DejaVu Sans for burnt-in subtitles; the system copy serves other programs.
@@ -147,6 +148,7 @@ bench: install
 	$(PY) bench/bench_realspeech.py
 	$(PY) bench/bench_diarize.py
 	$(PY) bench/bench_cut.py
+	$(PY) bench/bench_film.py
 	$(PY) bench/bench_publish.py
 	$(PY) bench/bench_make.py
 	$(PY) bench/bench_cluster.py
