@@ -34,6 +34,8 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     for name in path:
         command = command.commands[name]  # type: ignore[attr-defined]
     assert command.help and len(command.help.strip()) > 10
+    if not isinstance(command, click.Group) and not command.hidden:  # shows how it is used
+        assert "Example: clipkit " in result.output, path
 
 
 def test_version() -> None:

@@ -152,6 +152,8 @@ def cut(
     Either RECORDING with --start/--end, or --plan PLAN.csv|PLAN.toml (columns source, start, end,
     title, description, tags; optional slug, subs, style, pad). Writes NAME.mp4, NAME.srt,
     NAME.vtt and a NAME.json sidecar per extract into the output folder.
+
+    Example: clipkit cut talk.mp4 --start 5:13.4 --end 5:58 --title "Why we started"
     """
     import shlex
 
@@ -249,7 +251,10 @@ def cut(
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Default: exports/.")
 def export_(plan_file: Path | None, fmt: str, output_dir: Path | None) -> None:
     """Export the plan's extracts as editing timelines (one per recording): the extracts as clips
-    at their in/out frames, with a marker for each title."""
+    at their in/out frames, with a marker for each title.
+
+    Example: clipkit export --format fcpxml
+    """
     from ..cut import CutOptions, prepare
     from ..errors import InputError
     from ..export import export

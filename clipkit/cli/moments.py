@@ -28,7 +28,10 @@ from .base import (
 def speakers_(
     transcript: Path, names: tuple[str, ...], profile: str | None, speaker_labels: str
 ) -> None:
-    """Rename speakers in a transcript JSON and in its SRT, VTT and TXT beside it."""
+    """Rename speakers in a transcript JSON and in its SRT, VTT and TXT beside it.
+
+    Example: clipkit speakers transcripts/talk.json --name "Speaker 1=Amira"
+    """
     from ..errors import InputError
     from ..speakers import rename_files
 
@@ -51,7 +54,10 @@ def speakers_(
 )
 def review(directory: Path | None, port: int, storyteller: str | None) -> None:
     """Choose moments in the browser: the story archive in editor mode on 127.0.0.1. Select
-    transcript text, play exactly that range, name it, and save it as a plan row."""
+    transcript text, play exactly that range, name it, and save it as a plan row.
+
+    Example: clipkit review (then open the address it prints)
+    """
 
     from ..review import start_review
 
@@ -74,7 +80,10 @@ def review(directory: Path | None, port: int, storyteller: str | None) -> None:
 @quiet_option("Only warnings and errors.")
 def select_(recordings: tuple[Path, ...], apply_: bool, pad: str, quiet: bool) -> None:
     """Choose the moments in the transcript: write selections/NAME.md per recording (ticks and
-    headings you add are kept on every run); --apply makes plan.csv rows of the ticked runs."""
+    headings you add are kept on every run); --apply makes plan.csv rows of the ticked runs.
+
+    Example: clipkit select, tick the moments, then clipkit select --apply
+    """
     from ..project import project_recordings
     from ..select import apply_selections, write_selections
     from ..timecode import parse_timecode
@@ -128,7 +137,10 @@ def find(
     as_csv: bool,
     as_json: bool,
 ) -> None:
-    """Search every transcript of a project for a phrase (or --regex); exit 1 when nothing matches."""
+    """Search every transcript of a project for a phrase (or --regex); exit 1 when nothing matches.
+
+    Example: clipkit find "community centre" --context 1
+    """
     from ..archive import load_transcripts, recording_paths
     from ..find import filter_hits, pick_hits, plan_rows, search
     from ..plan import rows_csv, update_plan
@@ -193,7 +205,10 @@ def archive(
     editor: bool,
 ) -> None:
     """Build a static story archive: a page per story with its video, captions, a transcript
-    that seeks the player, its extracts, and a search over every transcript."""
+    that seeks the player, its extracts, and a search over every transcript.
+
+    Example: clipkit archive --title "Our Voices"
+    """
     from ..archive import build_site
 
     project = _project_arg(directory)

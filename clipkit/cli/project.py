@@ -25,7 +25,10 @@ from .base import (
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--playlist", help="The YouTube playlist title (default: the folder's name).")
 def init(directory: Path, playlist: str | None) -> None:
-    """Make a project folder: recordings/, transcripts/, extracts/, plan.csv, clipkit.toml."""
+    """Make a project folder: recordings/, transcripts/, extracts/, plan.csv, clipkit.toml.
+
+    Example: clipkit init our-voices --playlist "Our Voices"
+    """
     from ..project import init_project
 
     made = init_project(directory, playlist)
@@ -61,7 +64,10 @@ def fetch(
     as_json: bool,
 ) -> None:
     """Bring recordings in: http(s) URLs through yt-dlp (Zoom, Vimeo, YouTube, direct links...)
-    or local files. Nothing is fetched twice; each recording gets a NAME.source.json sidecar."""
+    or local files. Nothing is fetched twice; each recording gets a NAME.source.json sidecar.
+
+    Example: clipkit fetch https://example.org/interview.mp4
+    """
     from ..fetch import fetch_all
 
     project = _project()
@@ -105,7 +111,10 @@ def fetch(
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
 @json_option("Print as JSON.")
 def status(directory: Path | None, as_json: bool) -> None:
-    """What is done, stale, missing or failed in a project, per recording and extract."""
+    """What is done, stale, missing or failed in a project, per recording and extract.
+
+    Example: clipkit status --json
+    """
     from ..status import project_status
 
     project = _project_arg(directory)
@@ -160,6 +169,8 @@ def worker(
 
     SCHEDULER: tcp://host:8786 (default: $CLIPKIT_SCHEDULER or clipkit.toml [cluster]).
     The media must be at the same path on every machine (a shared filesystem).
+
+    Example: clipkit worker tcp://scheduler:8786 -r transcribe=1
     """
     import os
     import shlex
@@ -191,7 +202,10 @@ def models() -> None:
 @models.command("list")
 @json_option("Print as JSON.")
 def models_list(as_json: bool) -> None:
-    """Show the Whisper models available on this machine (no network)."""
+    """Show the Whisper models available on this machine (no network).
+
+    Example: clipkit models list
+    """
     from ..models import list_local_models
 
     found = list_local_models()
@@ -212,7 +226,10 @@ def models_list(as_json: bool) -> None:
 @click.argument("ct2_dir", type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path(path_type=Path))
 def models_convert(ct2_dir: Path, output: Path) -> None:
-    """Rebuild an openai-whisper checkpoint (.pt) from a CTranslate2 model folder."""
+    """Rebuild an openai-whisper checkpoint (.pt) from a CTranslate2 model folder.
+
+    Example: clipkit models convert ~/models/tiny.en-ct2 tiny.en.pt
+    """
     from ..engines.convert import convert_ct2_to_openai
     from ..errors import InputError
 
@@ -230,7 +247,10 @@ def models_convert(ct2_dir: Path, output: Path) -> None:
 @cli.command()
 @json_option("Print as JSON.")
 def doctor(as_json: bool) -> None:
-    """Show which ffmpeg, engines, models and fonts clipkit will use."""
+    """Show which ffmpeg, engines, models and fonts clipkit will use.
+
+    Example: clipkit doctor
+    """
     from ..doctor import gather
 
     report = gather()

@@ -95,6 +95,8 @@ def publish(
     Resumable and idempotent: an interrupted upload resumes where the server stopped, and an
     extract already uploaded is never uploaded again (state in .clipkit-publish.json beside
     the extracts).
+
+    Example: clipkit publish extracts/ --playlist "Our Voices" --dry-run
     """
     from dataclasses import replace as dc_replace
 
@@ -253,7 +255,10 @@ def auth() -> None:
 )
 @click.option("--browser-name", help="Which browser to open (Python's webbrowser names).")
 def auth_login(client_secrets: Path | None, open_browser: bool, browser_name: str | None) -> None:
-    """Authorise clipkit to upload to your channel; the token is saved with mode 0600."""
+    """Authorise clipkit to upload to your channel; the token is saved with mode 0600.
+
+    Example: clipkit auth login --client-secrets client_secrets.json
+    """
     from ..youtube import client_secrets_path, login, token_path
 
     secrets = client_secrets_path(client_secrets)
@@ -272,7 +277,10 @@ def auth_login(client_secrets: Path | None, open_browser: bool, browser_name: st
 @auth.command("status")
 @json_option("Print as JSON.")
 def auth_status(as_json: bool) -> None:
-    """Show the saved login: scopes, expiry, the channel. Never prints secrets."""
+    """Show the saved login: scopes, expiry, the channel. Never prints secrets.
+
+    Example: clipkit auth status
+    """
     from ..youtube import login_status
 
     status = login_status()
@@ -289,7 +297,10 @@ def auth_status(as_json: bool) -> None:
 
 @auth.command("logout")
 def auth_logout() -> None:
-    """Delete the saved token."""
+    """Delete the saved token.
+
+    Example: clipkit auth logout
+    """
     from ..youtube import logout, token_path
 
     click.echo(f"Logged out; removed {token_path()}" if logout() else "Not logged in.")

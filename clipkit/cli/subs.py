@@ -48,7 +48,10 @@ def _emit(text: str, output: Path | None, cues_written: int) -> None:
 )
 @json_option("Print the report as JSON.")
 def subs_check(file: Path, profile: str | None, media: Path | None, as_json: bool) -> None:
-    """List every cue that breaks a rule of the profile; exit 1 on any hard rule."""
+    """List every cue that breaks a rule of the profile; exit 1 on any hard rule.
+
+    Example: clipkit subs check talk.srt --media talk.mp4
+    """
     from ..formats import read_cues, read_transcript
     from ..profiles import load_profile
     from ..subtitles import check_cues, share_within_target
@@ -100,6 +103,8 @@ def subs_reshape(
 
     Without word timings (SRT/VTT input), each cue's time is spread over its words by
     character count.
+
+    Example: clipkit subs reshape talk.srt -o talk.fixed.srt
     """
     from ..formats import read_transcript, render
     from ..profiles import load_profile
@@ -126,6 +131,8 @@ def subs_convert(
 
     Cues are kept as they are (use `subs reshape` to re-shape them); a Zoom transcript's speaker
     names are kept in JSON and, with --speaker-labels, in the subtitles.
+
+    Example: clipkit subs convert talk.srt talk.vtt
     """
     from ..formats import read_transcript, render
     from ..subtitles import label_cues
@@ -157,7 +164,10 @@ def _offset_ms(text: str) -> int:
 @click.argument("offset")
 @SUBS_OUTPUT
 def subs_shift(input_file: Path, offset: str, output: Path | None) -> None:
-    """Move every cue by OFFSET (e.g. 2.5, -1:02.3); cues pushed before 0 are clipped or dropped."""
+    """Move every cue by OFFSET (e.g. 2.5, -1:02.3); cues pushed before 0 are clipped or dropped.
+
+    Example: clipkit subs shift talk.srt -1.5 -o talk.srt
+    """
     from ..formats import read_cues, render
     from ..subtitles import shift_cues
 
@@ -171,7 +181,10 @@ def subs_shift(input_file: Path, offset: str, output: Path | None) -> None:
 @click.argument("end")
 @SUBS_OUTPUT
 def subs_slice(input_file: Path, start: str, end: str, output: Path | None) -> None:
-    """The cues between START and END, re-timed to start at 0; cues at the edges are clipped."""
+    """The cues between START and END, re-timed to start at 0; cues at the edges are clipped.
+
+    Example: clipkit subs slice talk.srt 5:00 6:00 -o part.srt
+    """
     from ..errors import InputError
     from ..formats import read_cues, render
     from ..subtitles import slice_cues

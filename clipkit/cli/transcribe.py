@@ -136,6 +136,8 @@ def transcribe(
     """Transcribe recordings to SRT, WebVTT, plain text and JSON with word timings.
 
     In a project, with no RECORDINGS: every recording in its recordings/ folder.
+
+    Example: clipkit transcribe recordings/*.mp4 -o transcripts/
     """
     from ..errors import InputError
     from ..project import project_recordings
