@@ -346,15 +346,33 @@ def _link_subtitles(project: Project, row: Any, source: Path, link: Path) -> boo
         if link.is_symlink():
             link.unlink()
         return False
-    target = Path(os.path.relpath(subs.absolute(), link.parent.absolute()))
-    if not link.is_symlink() or Path(os.readlink(link)) != target:
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(target)
+    _link(link, Path(os.path.relpath(subs.absolute(), link.parent.absolute())))
     return True
 
 
+def _link(link: Path, target: Path) -> None:
+    """`link` pointing at `target`, replaced in one step (two makes writing rules at once must
+    not find a half-made link, or fail on each other's)."""
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return
+    temp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    temp.unlink(missing_ok=True)
+    temp.symlink_to(target)
+    os.replace(temp, link)
+
+
 def write_rules(project: Project, clipkit: str) -> Path:
+    """Write `.clipkit/rules.mk` (see `_write_rules`) under its lock: two makes starting at once
+    both regenerate it, one after the other."""
+    from .fsutil import item_lock
+
+    state = project.root / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    with item_lock(state / "rules.mk"):
+        return _write_rules(project, clipkit)
+
+
+def _write_rules(project: Project, clipkit: str) -> Path:
     """Write `.clipkit/rules.mk`: one rule per recording (transcript <- recording) and one per
     plan row (extract <- its row, its recording, its transcript), on safe stamp names.
 
@@ -388,10 +406,7 @@ def write_rules(project: Project, clipkit: str) -> Path:
         names[rid] = rec.name
         link = state / "in" / rid
         target = Path("..") / ".." / "recordings" / rec.name
-        if not link.is_symlink() or Path(os.readlink(link)) != target:
-            if link.is_symlink() or link.exists():
-                link.unlink()
-            link.symlink_to(target)
+        _link(link, target)
     stale_links = {p.name for p in (state / "in").iterdir()} - set(ids.values())
     for name in stale_links:
         (state / "in" / name).unlink()
