@@ -222,3 +222,17 @@ def test_a_film_is_published_with_its_chapters_and_its_stories_consent(
         stories.write_text(kept)
     assert held.exit_code == 1
     assert "tom.mp4: left out, consent is withheld" in held.stderr
+
+
+def test_a_vertical_film_for_shorts(project: Path) -> None:
+    (project / "films" / "short.toml").write_text('moments = ["second-moment"]\n', "utf-8")
+    result = invoke("--project", str(project), "film", "short", "--vertical", "-q")
+    assert result.exit_code == 0, result.output
+    film = project / "films" / "short-vertical.mp4"
+    info = probe(film)
+    assert (info.width, info.height) == (720, 1280)
+    moment = probe(project / "extracts" / "second-moment.mp4").duration_ms
+    assert info.duration_ms == pytest.approx(moment, abs=45)  # no cards in this film
+    # the 16:9 moment sits inside the tall frame, letterboxed, not stretched
+    top = frame(film, 1.0)[:200]
+    assert np.abs(top.astype(int) - np.array([0x14, 0x21, 0x3D])).max() < 30
