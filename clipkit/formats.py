@@ -128,6 +128,18 @@ def render(path: Path, cues: Sequence[Cue], transcript: Transcript | None = None
     return FORMATS[suffix].render(cues, doc)
 
 
+def render_styled_ass(
+    cues: Sequence[Cue], transcript: Transcript, style_name: str, width: int, height: int
+) -> str:
+    """An ASS script in a burn-in style for a `width`x`height` frame; a style with a highlight
+    colour (`shorts`) colours each word while it is said, from the transcript's word timings."""
+    from .burn import ass_document, load_style
+
+    style = load_style(style_name)
+    words = list(transcript.words) if style.highlight_colour and transcript.words else None
+    return ass_document(list(cues), style, width, height, words)
+
+
 def write(path: Path, cues: Sequence[Cue], transcript: Transcript | None = None) -> None:
     text = render(path, cues, transcript)
     atomic_write_text(path, text)

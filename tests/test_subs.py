@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -270,3 +271,39 @@ def test_unknown_profile_and_bad_profile_file(tmp_path: Path) -> None:
 def test_slice_end_before_start() -> None:
     code, err = error("subs", "slice", str(GOLDEN / "words.bbc.srt"), "10", "5")
     assert (code, err) == (1, "Error: slice end 5 is not after its start 10\n")
+
+
+def test_convert_to_ass_in_the_shorts_style_highlights_each_word(tmp_path: Path) -> None:
+    """`subs convert x.json x.ass --style shorts --size 1080x1920`: an ASS script for a vertical
+    frame with one event per word, each colouring only that word while it is said."""
+    import pysubs2
+
+    out = tmp_path / "shorts.ass"
+    args = ["subs", "convert", str(GOLDEN / "words.json"), str(out), "--style", "shorts"]
+    result = invoke(*args, "--size", "1080x1920")
+    assert result.exit_code == 0, result.output
+    doc = pysubs2.load(str(out))
+    assert (doc.info["PlayResX"], doc.info["PlayResY"]) == ("1080", "1920")
+    first = [e for e in doc.events if e.start < 2400]  # "Thanks for coming in today,"
+    coloured = [re.search(r"\{\\1c&H[0-9A-F]{6}&\}([^{]*)\{\\r\}", e.text)[1] for e in first]
+    assert coloured[:5] == ["Thanks", "for", "coming", "in", "today,"]
+    assert [e.start for e in first[:5]] == [1000, 1300, 1450, 1800, 1950]
+    assert all(e.text.count("\\1c&H") == 1 for e in first)  # one word coloured at a time
+    plain = tmp_path / "plain.ass"
+    assert invoke("subs", "convert", str(GOLDEN / "words.json"), str(plain)).exit_code == 0
+    assert "\\1c&H" not in plain.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--style", "shorts", "OUT.srt"], "Error: --style shapes ASS output only (name the output FILE.ass)"),
+        (["--size", "tall", "OUT.ass"], "Error: --size 'tall' is not WIDTHxHEIGHT, e.g. 1080x1920"),
+        (["--style", "nope", "OUT.ass"], "Error: unknown style 'nope' (known: boxed, default, shorts, speakers)"),
+    ],
+)  # fmt: skip
+def test_convert_style_bad_input(args: list[str], message: str, tmp_path: Path) -> None:
+    out = str(tmp_path / args[-1])
+    result = invoke("subs", "convert", str(GOLDEN / "words.json"), out, *args[:-1])
+    assert result.exit_code != 0
+    assert message in result.output

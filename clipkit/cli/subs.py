@@ -124,16 +124,38 @@ def subs_reshape(
     default=None,
     help="Read `Name: text` cues as speakers (default: detect Zoom transcripts).",
 )
+@click.option(
+    "--style",
+    "style_name",
+    metavar="NAME|FILE.toml",
+    help="ASS output in a burn-in style (`shorts`: the word being said highlighted, from a "
+    "JSON transcript's word timings).",
+)
+@click.option(
+    "--size",
+    metavar="WxH",
+    default="1920x1080",
+    show_default=True,
+    help="The frame the ASS output is laid out for (1080x1920 for Shorts).",
+)
 def subs_convert(
-    input_file: Path, output: Path, speaker_labels: str, zoom_speakers: bool | None
+    input_file: Path,
+    output: Path,
+    speaker_labels: str,
+    zoom_speakers: bool | None,
+    style_name: str | None,
+    size: str,
 ) -> None:
     """Convert between SRT, WebVTT (Zoom transcripts too), ASS, plain text and JSON, by extension.
 
     Cues are kept as they are (use `subs reshape` to re-shape them); a Zoom transcript's speaker
     names are kept in JSON and, with --speaker-labels, in the subtitles.
 
-    Example: clipkit subs convert talk.srt talk.vtt
+    Example: clipkit subs convert talk.json talk.ass --style shorts --size 1080x1920
     """
+    width, height = _frame_size(size)
+    if style_name and output.suffix.lower() != ".ass":
+        raise click.UsageError("--style shapes ASS output only (name the output FILE.ass)")
     from ..formats import read_transcript, render
     from ..subtitles import label_cues
     from ..transcript import Transcript
@@ -148,7 +170,22 @@ def subs_convert(
         from ..formats import read_cues
 
         cues = label_cues(read_cues(input_file, zoom_speakers), speaker_labels)
-    _emit(render(output, cues, transcript), output, len(cues))
+    if style_name:
+        from ..formats import render_styled_ass
+
+        text = render_styled_ass(cues, transcript, style_name, width, height)
+    else:
+        text = render(output, cues, transcript)
+    _emit(text, output, len(cues))
+
+
+def _frame_size(text: str) -> tuple[int, int]:
+    import re
+
+    m = re.fullmatch(r"\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*", text)
+    if not m or not (16 <= int(m.group(1)) <= 8192 and 16 <= int(m.group(2)) <= 8192):
+        raise click.UsageError(f"--size {text!r} is not WIDTHxHEIGHT, e.g. 1080x1920")
+    return int(m.group(1)), int(m.group(2))
 
 
 def _offset_ms(text: str) -> int:
