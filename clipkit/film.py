@@ -154,11 +154,11 @@ def ffmetadata(spec: FilmSpec, timeline: Sequence[Segment]) -> str:
 def film_cues(timeline: Sequence[Segment], cf: int) -> list[Cue]:
     """The film's subtitles: each moment's cues moved to its place, kept inside its own part of
     the timeline (none across a join: during a crossfade neither side's cue shows)."""
-    from .formats import read_cues
+    from .formats import has_cues, read_cues
 
     out: list[Cue] = []
     for k, s in enumerate(timeline):
-        if s.kind != "moment" or s.srt is None or not s.srt.is_file():
+        if s.kind != "moment" or s.srt is None or not has_cues(s.srt):
             continue
         low = s.start_ms + (cf if k else 0)
         high = s.end_ms - (cf if k + 1 < len(timeline) else 0)

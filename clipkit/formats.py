@@ -109,6 +109,15 @@ def read_cues(
     return parse(read_text(path), str(path), zoom_speakers, allow_overlap)
 
 
+def has_cues(path: Path | None) -> bool:
+    """Whether a subtitle file exists and holds any text: an extract with no speech in it gets
+    an empty SRT, which is no subtitles rather than a broken file."""
+    if path is None or not path.is_file():
+        return False
+    head = read_text(path).lstrip("\ufeff").strip()
+    return bool(head) and head != "WEBVTT"
+
+
 def read_transcript(path: Path, zoom_speakers: bool | None = None) -> Transcript:
     """A transcript from clipkit JSON, or from SRT/VTT cues (word times spread by characters)."""
     suffix = _suffix(path, READABLE, "transcript")

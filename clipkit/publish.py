@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from .errors import BudgetReached, ClipkitError, InputError, PlanError
 from .ffmpeg import grab_frame, probe, sha256_file
+from .formats import has_cues
 from .fsutil import atomic_write_text, temp_dir
 from .progress import Event, EventCallback
 from .sidecar import TITLE_MAX, ExtractSidecar, NotASidecar, read_sidecar
@@ -160,9 +161,9 @@ def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
             continue
         srt = (
             path.parent / sidecar.srt
-            if sidecar.srt and (path.parent / sidecar.srt).is_file()
+            if sidecar.srt and has_cues(path.parent / sidecar.srt)
             else None
-        )
+        )  # no speech in the extract: no caption track
         items.append(
             Item(
                 sidecar=path,

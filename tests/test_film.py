@@ -236,3 +236,16 @@ def test_a_vertical_film_for_shorts(project: Path) -> None:
     # the 16:9 moment sits inside the tall frame, letterboxed, not stretched
     top = frame(film, 1.0)[:200]
     assert np.abs(top.astype(int) - np.array([0x14, 0x21, 0x3D])).max() < 30
+
+
+def test_a_moment_without_speech_joins_the_film_without_subtitles(
+    project: Path, tmp_path: Path
+) -> None:
+    """An extract with no speech in it has an empty SRT: the film is made, with no cues there."""
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy, symlinks=True)
+    (copy / "extracts" / "second-moment.srt").write_text("", encoding="utf-8")
+    result = invoke("--project", str(copy), "film", "short", "-q", "--force")
+    assert result.exit_code == 0, result.output
+    assert (copy / "films" / "short.srt").read_text(encoding="utf-8").strip() == ""
+    assert probe(copy / "films" / "short.mp4").duration_ms > 4000
