@@ -24,7 +24,7 @@ FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 TORCH ?= torch==2.13.0
 OPENAI_WHISPER ?= openai-whisper==20250625
 OPENAI_WHISPER_DEPS := numba numpy tiktoken tqdm more-itertools
-EXTRAS := faster-whisper,models,fetch,youtube,export,report,diarize,cluster,dev
+EXTRAS := faster-whisper,models,multilingual,fetch,youtube,export,report,diarize,cluster,dev
 DEMO_OUT ?= demo-output
 AXE := .test-tools/node_modules/axe-core/axe.min.js
 PROJECT ?= samples/project

@@ -33,6 +33,7 @@ COMMAND_KEYS: dict[str, dict[str, str]] = {
         "speakers": "speakers",
         "num_speakers": "num_speakers",
         "speaker_labels": "speaker_labels",
+        "translate": "translate",
     },
     "cut": {
         "style": "style",
@@ -134,6 +135,7 @@ VALIDATORS: dict[str, dict[str, Any]] = {
         "speaker_labels": _choice("none", "prefix", "dash"),
         "engine": _named("engine"),
         "profile": _named("profile"),
+        "translate": _choice("", "en"),
     },
     "cut": {
         "style": _named("style"),

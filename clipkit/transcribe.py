@@ -23,8 +23,9 @@ from .fsutil import is_up_to_date, item_lock, remove_stale_parts
 from .models import LocalModel
 from .progress import Event, EventCallback
 from .speakers import SpeakerSource, with_speakers
-from .subtitles import Profile, shape_words
+from .subtitles import Cue, Profile, shape_words
 from .transcript import Segment, Transcript
+from .translate import check_target
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -50,6 +51,7 @@ class TranscribeOptions:
     speaker_audio: Path | None = None  # the folder of participant files (default: beside)
     speaker_labels: str = "none"  # in SRT: none, prefix (NAME:) or dash
     initial_prompt: str | None = None
+    translate: str | None = None  # "en": an English track too (Whisper's translate task)
 
     @classmethod
     def from_settings(cls, values: Mapping[str, Any]) -> TranscribeOptions:
@@ -79,6 +81,7 @@ class TranscribeOptions:
             speaker_audio=Path(v["speaker_audio"]) if v.get("speaker_audio") else None,
             speaker_labels=str(v.get("speaker_labels", "none")),
             initial_prompt=v.get("initial_prompt"),
+            translate=check_target(v.get("translate")),
         )
 
     def engine_options(self) -> EngineOptions:
@@ -137,6 +140,20 @@ def output_paths(recording: Path, out_dir: Path, formats: Sequence[str]) -> list
     return [out_dir / f"{recording.stem}.{fmt}" for fmt in formats]
 
 
+TRANSLATED_FORMATS = ("srt", "vtt")
+
+
+def translation_paths(
+    recording: Path, out_dir: Path, formats: Sequence[str], target: str | None
+) -> list[Path]:
+    """`NAME.en.srt` and `NAME.en.vtt` beside the original's outputs (the subtitle formats
+    asked for, SRT at least)."""
+    if not target:
+        return []
+    wanted = [f for f in TRANSLATED_FORMATS if f in formats] or ["srt"]
+    return [out_dir / f"{recording.stem}.{target}.{fmt}" for fmt in wanted]
+
+
 def _check_output_dir(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -181,12 +198,17 @@ def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str
         data.get("engine") == options.engine
         and data.get("model") == model_name
         and (data.get("meta") or {})
-        == steering(options.engine_options(), options.speakers, options.num_speakers)
+        == steering(
+            options.engine_options(), options.speakers, options.num_speakers, options.translate
+        )
     )
 
 
 def steering(
-    options: EngineOptions, speakers: str = "off", count: int | None = None
+    options: EngineOptions,
+    speakers: str = "off",
+    count: int | None = None,
+    translate: str | None = None,
 ) -> dict[str, Any]:
     """What shaped the transcript besides the model (vocabulary, prompt, speaker source),
     recorded in its meta: a change makes the transcript stale."""
@@ -197,17 +219,49 @@ def steering(
         out["vocabulary"] = list(options.vocabulary)
     if options.initial_prompt:
         out["initial_prompt"] = options.initial_prompt
+    if translate:
+        out["translate"] = translate
     return out
 
 
 def write_outputs(
     transcript: Transcript, outputs: Sequence[Path], profile: Profile, speaker_labels: str = "none"
-) -> None:
+) -> list[Cue]:
+    from .profiles import profile_for_language
+
+    profile = profile_for_language(profile, transcript.language)
     cues = shape_words(
         transcript.words, profile, speaker_labels, media_end=transcript.duration_ms or None
     )
     for out in outputs:
         write(out, cues, transcript)
+    return cues
+
+
+def write_translation(
+    engine: Engine,
+    path: Path,
+    track: int,
+    transcript: Transcript,
+    cues: Sequence[Cue],
+    targets: Sequence[Path],
+    profile: Profile,
+) -> int:
+    """The English track on the original's cues (translate.py), each unit of cues translated
+    from its own audio; returns how many cues it has."""
+    from .profiles import profile_for_language
+    from .translate import translate_cues, unit_clips
+
+    blocks = iter_audio(path, SAMPLE_RATE, track, block_seconds=30.0)
+    english = translate_cues(
+        cues,
+        lambda units: unit_clips(blocks, units, SAMPLE_RATE),
+        lambda audio: engine.translate(audio, transcript.language),
+        profile_for_language(profile, "en"),
+    )
+    for out in targets:
+        write(out, english)
+    return len(english)
 
 
 # Long recordings are transcribed in windows of about two minutes, each ending at the quietest
@@ -349,6 +403,7 @@ def transcribe_one(
     on_progress: Callable[[int], None] | None = None,
     track: int = 0,
     speakers: SpeakerSource | None = None,
+    translated: Sequence[Path] = (),
 ) -> tuple[Transcript, list[str]]:
     """Decode in windows, transcribe each, tighten word timings to the speech, write every
     output. Returns the transcript and warnings (a truncated file)."""
@@ -376,7 +431,8 @@ def transcribe_one(
         engine.options = chosen
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
-        engine.model_name, str(path), meta=steering(chosen, speakers.mode, speakers.count),
+        engine.model_name, str(path),
+        meta=steering(chosen, speakers.mode, speakers.count, _target(translated)),
     )  # fmt: skip
     warnings = []
     decoded_ms = decoded * 1000 // SAMPLE_RATE
@@ -389,8 +445,19 @@ def transcribe_one(
     if speakers.mode != "off":
         transcript, said = label_speakers(transcript, path, track, speakers)
         warnings += said
-    write_outputs(transcript, outputs, profile, speakers.labels)
+    cues = write_outputs(transcript, outputs, profile, speakers.labels)
+    target = _target(translated)
+    if target and transcript.language != target:
+        write_translation(engine, path, track, transcript, cues, translated, profile)
+    elif target:
+        for stale in translated:  # the story is in the target language already
+            stale.unlink(missing_ok=True)
     return transcript, warnings
+
+
+def _target(translated: Sequence[Path]) -> str | None:
+    """The translation's language, from its file names (`NAME.en.srt`)."""
+    return Path(translated[0]).suffixes[-2].lstrip(".") if translated else None
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -417,6 +484,7 @@ def _work(
     track: int,
     fresh: Callable[[], bool],
     speakers: SpeakerSource,
+    translated: list[str],
 ) -> FileResult:
     assert _worker_engine is not None and _worker_events is not None
     events = _worker_events
@@ -430,12 +498,22 @@ def _work(
 
     return _transcribe_locked(
         _worker_engine, Path(path), duration_ms, [Path(o) for o in outputs], profile, progress,
-        track, fresh, waiting, speakers,
+        track, fresh, waiting, speakers, translated,
     )  # fmt: skip
 
 
 def _transcribe_locked(  # type: ignore[no-untyped-def]
-    engine, path: Path, duration_ms, outputs, profile, progress, track, fresh, waiting, speakers
+    engine,
+    path: Path,
+    duration_ms,
+    outputs,
+    profile,
+    progress,
+    track,
+    fresh,
+    waiting,
+    speakers,
+    translated=(),
 ) -> FileResult:
     """One recording under its lock: a second clipkit run on the same outputs waits, then finds
     them made and skips."""
@@ -443,12 +521,20 @@ def _transcribe_locked(  # type: ignore[no-untyped-def]
         if fresh():
             return FileResult(str(path), "skipped", tuple(map(str, outputs)), duration_ms)
         transcript, warnings = transcribe_one(
-            engine, path, duration_ms, outputs, profile, progress, track, speakers
+            engine,
+            path,
+            duration_ms,
+            outputs,
+            profile,
+            progress,
+            track,
+            speakers,
+            [Path(t) for t in translated],
         )
     return FileResult(
         str(path),
         "done",
-        tuple(map(str, outputs)),
+        tuple(map(str, [*outputs, *(t for t in translated if Path(t).is_file())])),
         duration_ms,
         language=transcript.language,
         words=len(transcript.words),
@@ -462,7 +548,8 @@ def is_fresh(recording: Path, out_dir: Path, options: TranscribeOptions) -> bool
     model = spec.resolve_model(options.model)
     name = model.name if isinstance(model, LocalModel) else str(model)
     outputs = tuple(output_paths(recording, out_dir, options.formats))
-    return _Freshness(recording, outputs, options, name)()
+    translated = tuple(translation_paths(recording, out_dir, options.formats, options.translate))
+    return _Freshness(recording, outputs, options, name, translated)()
 
 
 @dataclass(frozen=True)
@@ -473,14 +560,29 @@ class _Freshness:
     outputs: tuple[Path, ...]
     options: TranscribeOptions
     model_name: str
+    translated: tuple[Path, ...] = ()
 
     def __call__(self) -> bool:
         if self.options.force:
             return False
         json_out = next((o for o in self.outputs if o.suffix == ".json"), None)
-        return is_up_to_date(list(self.outputs), [self.recording]) and (
+        fresh = is_up_to_date(list(self.outputs), [self.recording]) and (
             json_out is None or _settings_match(json_out, self.options, self.model_name)
         )
+        if fresh and self.translated and _language_of(self.outputs) != self.options.translate:
+            return is_up_to_date(list(self.translated), [self.recording])
+        return fresh
+
+
+def _language_of(outputs: Sequence[Path]) -> str | None:
+    """The language a made transcript JSON records (None without one)."""
+    json_out = next((o for o in outputs if o.suffix == ".json"), None)
+    try:
+        return (
+            json.loads(json_out.read_text(encoding="utf-8")).get("language") if json_out else None
+        )
+    except (OSError, ValueError):
+        return None
 
 
 def transcribe_files(
@@ -525,6 +627,11 @@ def transcribe_files(
     model = spec.resolve_model(options.model)
     model_name = model.name if isinstance(model, LocalModel) else model
     check_language(model_name, options.language)
+    if options.translate and model_name.endswith(".en"):
+        raise EngineError(
+            f"model {model_name} knows only English; --translate needs a multilingual model, "
+            f"e.g. --model {model_name.removesuffix('.en')}"
+        )
     if on_status:
         where = f" ({model.path})" if isinstance(model, LocalModel) else ""
         on_status(f"engine {options.engine}, model {model_name}{where}")
@@ -532,9 +639,13 @@ def transcribe_files(
     total = len(paths)
     results: dict[int, FileResult] = {}
     pending: list[int] = []
-    fresh = [
-        _Freshness(p, tuple(outs), options, model_name)
+    translated = [
+        translation_paths(p, outs[0].parent, options.formats, options.translate)
         for p, outs in zip(paths, targets, strict=True)
+    ]
+    fresh = [
+        _Freshness(p, tuple(outs), options, model_name, tuple(tr))
+        for p, outs, tr in zip(paths, targets, translated, strict=True)
     ]
     for i, (p, outs) in enumerate(zip(paths, targets, strict=True)):
         if fresh[i]():
@@ -558,7 +669,7 @@ def transcribe_files(
         )
         jobs = [
             (str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]], options.profile,
-             i + 1, total, tracks[i].index, fresh[i], speaker_spec)
+             i + 1, total, tracks[i].index, fresh[i], speaker_spec, [str(t) for t in translated[i]])
             for i in pending
         ]  # fmt: skip
         run = _run_here if workers == 1 else _run_pool
@@ -586,7 +697,7 @@ def _run_here(  # type: ignore[no-untyped-def]
     """One worker: no process start-up cost, the model loaded in this process."""
     engine = load_engine(options.engine, model, threads, options.engine_options())
     for job in jobs:
-        path, duration, outputs, profile, index, total, track, fresh, speakers = job
+        path, duration, outputs, profile, index, total, track, fresh, speakers, translated = job
         emit(Event("start", path, index, total, duration_ms=duration))
 
         def progress(
@@ -605,7 +716,7 @@ def _run_here(  # type: ignore[no-untyped-def]
         try:
             result = _transcribe_locked(
                 engine, Path(path), duration, [Path(o) for o in outputs], profile, progress,
-                track, fresh, waiting, speakers,
+                track, fresh, waiting, speakers, translated,
             )  # fmt: skip
         except ClipkitError as exc:
             result = FileResult(path, "failed", (), duration, error=str(exc))
@@ -627,7 +738,7 @@ def _run_cluster(  # type: ignore[no-untyped-def]
     cluster.register_models(options.engine, model_name, options.threads, engine_options)
     tasks = []
     for job in jobs:
-        path, duration, outputs, profile, index, total, track, fresh, speakers = job
+        path, duration, outputs, profile, index, total, track, fresh, speakers, translated = job
         emit(Event("start", path, index, total, duration_ms=duration))
         key = digest(["transcribe", source_key(Path(path)), outputs, options.engine, model_name,
                       repr(engine_options), repr(profile), track, repr(speakers)])  # fmt: skip
@@ -644,12 +755,12 @@ def transcribe_task(  # type: ignore[no-untyped-def]
     from .cluster import count_task, worker_engine
 
     count_task("transcribe")
-    path, duration, outputs, profile, _index, _total, track, fresh, speakers = job
+    path, duration, outputs, profile, _index, _total, track, fresh, speakers, translated = job
     try:
         loaded = worker_engine(engine, model, threads, options)
         return _transcribe_locked(
             loaded, Path(path), duration, [Path(o) for o in outputs], profile, None, track,
-            fresh, lambda: None, speakers,
+            fresh, lambda: None, speakers, translated,
         )  # fmt: skip
     except ClipkitError as exc:
         return FileResult(path, "failed", (), duration, error=str(exc))

@@ -311,9 +311,13 @@ def _short_outputs(outputs: tuple[str, ...]) -> str:
         return "-"
     if "://" in outputs[0]:  # a URL (https://youtu.be/ID), not a path to shorten
         return ", ".join(outputs)
-    first = Path(outputs[0])
-    suffixes = ",".join(Path(o).suffix.lstrip(".") for o in outputs)
-    return str(first.with_suffix("")) + (f".{{{suffixes}}}" if len(outputs) > 1 else first.suffix)
+    groups: dict[str, list[str]] = {}  # by name without the format: talk.{srt,vtt}, talk.en.srt
+    for o in outputs:
+        groups.setdefault(str(Path(o).with_suffix("")), []).append(Path(o).suffix.lstrip("."))
+    return ", ".join(
+        f"{stem}.{{{','.join(fmts)}}}" if len(fmts) > 1 else f"{stem}.{fmts[0]}"
+        for stem, fmts in groups.items()
+    )
 
 
 def _status(quiet: bool) -> Any:

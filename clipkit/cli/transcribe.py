@@ -50,6 +50,12 @@ from .base import (
     "--language", default="auto", show_default=True, help="Language code (en, cy, pl, ...) or auto."
 )
 @click.option(
+    "--translate",
+    type=click.Choice(["en"]),
+    help="Also an English subtitle track (NAME.en.srt, .vtt) on the same cues, for a story told "
+    "in another language (Whisper's translate task; a multilingual model).",
+)
+@click.option(
     "--format",
     "formats",
     default=",".join(TRANSCRIPT_OUTPUTS),
@@ -116,6 +122,7 @@ def transcribe(
     engine: str,
     model: str,
     language: str,
+    translate: str | None,
     formats: str,
     vad: bool,
     profile: str | None,

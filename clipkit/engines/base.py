@@ -44,6 +44,11 @@ class Engine(Protocol):
         """Transcribe 16 kHz mono float32 samples decoded from `source`."""
         ...
 
+    def translate(self, audio: Any, language: str) -> str:
+        """English text for a short clip (up to 30 s) spoken in `language`: Whisper's translate
+        task, which translates into English only."""
+        ...
+
 
 def drop_hallucinated(segments: list, options: EngineOptions) -> list:  # type: ignore[type-arg]
     """Whisper's rule, applied once more after decoding: a segment the model itself thinks is

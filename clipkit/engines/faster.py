@@ -70,6 +70,22 @@ class FasterWhisperEngine:
         kept = drop_hallucinated(segments, o)
         return to_transcript(kept, info.language, duration_ms, self.name, self.model_name, source)
 
+    def translate(self, audio: Any, language: str) -> str:
+        o = self.options
+        try:
+            raw, _ = self.model.transcribe(
+                audio,
+                language=language,
+                task="translate",
+                beam_size=o.beam_size,
+                without_timestamps=True,
+                vad_filter=False,  # the clip is already one stretch of speech
+                condition_on_previous_text=False,
+            )
+            return " ".join(seg.text.strip() for seg in raw).strip()
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise EngineError(f"faster-whisper could not translate: {exc}") from exc
+
 
 SPEC = EngineSpec(
     name="faster-whisper",

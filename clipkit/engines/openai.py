@@ -133,6 +133,28 @@ class OpenAIWhisperEngine:
         language = result.get("language") or (o.language or "")
         return to_transcript(kept, language, duration_ms, self.name, self.model_name, source)
 
+    def translate(self, audio: Any, language: str) -> str:
+        import whisper
+
+        o = self.options
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                result = whisper.transcribe(
+                    self.model,
+                    audio,
+                    language=language,
+                    task="translate",
+                    without_timestamps=True,
+                    condition_on_previous_text=False,
+                    fp16=False,
+                    verbose=None,
+                    beam_size=o.beam_size,
+                    best_of=o.beam_size,
+                )
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"openai-whisper could not translate: {exc}") from exc
+        return str(result.get("text") or "").strip()
+
 
 SPEC = EngineSpec(
     name="openai-whisper",
