@@ -550,6 +550,7 @@ def build_site(
         write(captions, render_vtt(cues))
         cue_data = [[c.start / 1000, c.end / 1000, c.text] for c in cues]
         lang = transcript.language or "en"
+        translated = _recording_translations(project, name, lang, slug, out, result)
         if recording.is_file():
             info = probe(recording)
             tag = "video" if info.has_video else "audio"
@@ -562,7 +563,7 @@ def build_site(
             player = (
                 f'<{tag} id="player" controls preload="metadata" src="{src}"{poster} data-cues="cues-{slug}">'
                 f'<track kind="captions" src="../captions/{_href(captions.name)}" srclang="{_e(lang)}" '
-                f'label="{_e(_language_name(lang))}" default>'
+                f'label="{_e(_language_name(lang))}" default>{translated}'
                 f'<p>Your browser cannot play this recording: <a href="{src}">download it</a>.</p></{tag}>'
                 f'<script type="application/json" id="cues-{slug}">{_script_json(cue_data)}</script>'
             )
@@ -692,6 +693,7 @@ def _extracts_html(
                 # burnt-in subtitles are already in the picture: the track is there, not shown
                 shown = "" if d.burnt_in else " default"
                 track = f'<track kind="captions" src="../captions/extracts/{_href(captions.name)}" srclang="{_e(lang)}" label="{_e(_language_name(lang))}"{shown}>'
+            track += _translation_tracks(project, path, d, video, media, stories_dir, result)
             # an extract fades in from black: its poster is a frame after the fade
             at = min(d.duration_ms / 2, 1000) / 1000
             jpg = _poster(video, media.name(video), at, stories_dir.parent, result)
@@ -709,6 +711,57 @@ def _extracts_html(
             + f'<p class="meta">From {_e(_human(d.start_ms))} to {_e(_human(d.end_ms))}</p></li>'
         )
     return '<h2 id="extracts">Extracts</h2>\n<ul class="extracts">\n' + "\n".join(items) + "\n</ul>"
+
+
+def _recording_translations(
+    project: Project, name: str, lang: str, slug: str, out: Path, result: SiteResult
+) -> str:
+    """A <track> per translation of the whole recording (`transcripts/NAME.xx.srt`)."""
+    from .formats import read_cues
+    from .tracks import translations_of
+
+    tracks = []
+    for tag, path in translations_of(project.transcripts / f"{name}.json", lang):
+        captions = out / "captions" / f"{slug}.{tag}.vtt"
+        _writer(result)(captions, render_vtt(read_cues(path)))
+        tracks.append(
+            f'<track kind="subtitles" src="../captions/{_href(captions.name)}" '
+            f'srclang="{_e(tag)}" label="{_e(_language_name(tag))}">'
+        )
+    return "".join(tracks)
+
+
+def _translation_tracks(
+    project: Project,
+    path: Path,
+    d: ExtractSidecar,
+    video: Path,
+    media: _Media,
+    stories_dir: Path,
+    result: SiteResult,
+) -> str:
+    """A <track> per translation (the player's subtitle menu offers each language)."""
+    from .tracks import LANGUAGE_TAG
+
+    out = []
+    for t in d.tracks:
+        if not LANGUAGE_TAG.fullmatch(t.language) or not t.vtt:
+            result.notes.append(
+                f"{path}: subtitle track {t.language!r} left out (not a language tag)"
+            )
+            continue
+        vtt = project_file(project, path.parent / t.vtt, f"{path} subtitles {t.language}")
+        if not vtt.is_file():
+            continue
+        name = f"{Path(media.name(video)).stem}.{t.language}.vtt"
+        captions = stories_dir.parent / "captions" / "extracts" / name
+        _copy_atomic(vtt, captions)
+        result.written.add(captions)
+        out.append(
+            f'<track kind="subtitles" src="../captions/extracts/{_href(name)}" '
+            f'srclang="{_e(t.language)}" label="{_e(_language_name(t.language))}">'
+        )
+    return "".join(out)
 
 
 def _poster(video: Path, media_name: str, seconds: float, site: Path, result: SiteResult) -> Path:

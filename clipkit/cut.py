@@ -51,6 +51,7 @@ from .sidecar import (
 )
 from .subtitles import Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
 from .timecode import format_clock, parse_timecode
+from .tracks import planned_tracks, write_tracks
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -356,9 +357,9 @@ def prepare_row(
         subs = options.subs
     if subs is not None and not subs.is_file():
         raise InputError(f"subtitles {subs} not found")
-    if subs is None and options.burn:
+    if subs is None:  # burnt in or not, the extract's SRT/VTT go with it (captions)
         subs = _find_subtitles(source)
-        if subs is None:
+        if subs is None and options.burn:
             warnings.append(f"no subtitles found for {source.name} (pass --subs); cutting without")
 
     if options.snap:
@@ -812,6 +813,7 @@ def _portable_where(where: str, folder: Path) -> str:
 def make_sidecar(extract: Extract, options: CutOptions, made: ExtractSidecar) -> ExtractSidecar:
     """The sidecar for `extract`: what was made (`made`) with the plan row's metadata."""
     folder = options.out_dir
+    language = transcript_language(extract)
     source = (
         os.path.relpath(extract.source, folder)
         if extract.source.is_absolute()
@@ -824,9 +826,10 @@ def make_sidecar(extract: Extract, options: CutOptions, made: ExtractSidecar) ->
         tags=tuple(extract.row.tags),
         slug=extract.slug,
         source=source,
-        language=transcript_language(extract),
+        language=language,
         plan_row=_portable_where(extract.row.where, folder),
         clipkit_version=__version__,
+        tracks=planned_tracks(extract.subs, language, extract.slug),
     )
 
 
@@ -835,8 +838,17 @@ def update_sidecar(extract: Extract, options: CutOptions) -> CutResult:
     paths = output_paths(extract, options.out_dir)
     existing = _existing(extract, options)
     assert existing is not None
+    _write_tracks(extract, options)
     write_sidecar(paths["json"], make_sidecar(extract, options, existing))
     return CutResult(extract, "updated", paths["mp4"], paths["json"])
+
+
+def _write_tracks(extract: Extract, options: CutOptions) -> None:
+    """The extract's subtitles in other languages (translations beside its transcript)."""
+    language = transcript_language(extract)
+    write_tracks(
+        extract.subs, language, extract.slug, extract.start_ms, extract.end_ms, options.out_dir
+    )
 
 
 def cut_one(
@@ -863,6 +875,7 @@ def cut_one(
             size = partial.stat().st_size
     for ext in ("srt", "vtt"):
         atomic_write_text(paths[ext], render(paths[ext], cues))
+    _write_tracks(extract, options)
     made = ExtractSidecar(
         title="",
         slug=extract.slug,

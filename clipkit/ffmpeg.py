@@ -299,10 +299,6 @@ def _check_chain(path: str, latency: bool, fonts: Path) -> str:
         return ""
 
 
-def ffmpeg_version(binary: FFmpegBinary) -> str:
-    return binary.version or _version_of(binary.path)
-
-
 # Lines that say only that something failed, not why: the cause is on an earlier line.
 _GENERIC = re.compile(
     r"(?i)^(\[\w+\] )?(conversion failed|error reinitializing filters|failed to inject frame|"

@@ -77,6 +77,7 @@ class Item:
     order: tuple[str, int, str]
     recording: str = ""  # the file name of the recording it was cut from
     moments: tuple[tuple[str, str, str], ...] = ()  # a film's: (slug, SHA-256, recording)
+    tracks: tuple[tuple[str, Path], ...] = ()  # (language, SRT): translations, a track each
 
     @property
     def size(self) -> int:
@@ -179,6 +180,12 @@ def collect(paths: Sequence[Path], language: str | None = None) -> list[Item]:
                 order=sidecar.plan_order(path.name),
                 recording=Path(sidecar.source).name,
                 moments=sidecar.moments,
+                tracks=tuple(
+                    (t.language, path.parent / t.srt)
+                    for t in sidecar.tracks
+                    if t.language != (language or sidecar.language or "en")
+                    and has_cues(path.parent / t.srt)
+                ),
             )
         )
     if problems:
@@ -291,15 +298,6 @@ class PublishState:
     def set_order(self, playlist_id: str, videos: list[str]) -> None:
         self.data.setdefault("order", {})[playlist_id] = videos
 
-    def our_videos(self) -> set[str]:
-        """Every video clipkit uploaded from this folder (replaced ones too)."""
-        return {
-            str(v)
-            for e in self.data["extracts"].values()
-            for v in (e.get("video_id"), e.get("replaced"))
-            if v
-        }
-
     def published(self) -> dict[str, str]:
         """{slug: video id} of every extract published."""
         out = {}
@@ -342,6 +340,9 @@ def plan_calls(
             calls.append(PlannedCall(item, "playlistItems.insert"))
         if options.captions and item.srt and not entry.get("caption", {}).get("id"):
             calls.append(PlannedCall(item, "captions.insert", item.language))
+        for language, _ in item.tracks if options.captions else ():
+            if not entry.get("captions", {}).get(language, {}).get("id"):
+                calls.append(PlannedCall(item, "captions.insert", language))
         if options.thumbnail_at is not None and not entry.get("thumbnail"):
             calls.append(
                 PlannedCall(item, "thumbnails.set", f"frame at {options.thumbnail_at:g} s")
@@ -677,26 +678,37 @@ class Publisher:
         self.state.save()
 
     def add_caption(self, item: Item, video_id: str) -> str | None:
+        """The extract's caption track in its own language, then one per translation."""
+        for language, srt in item.tracks:
+            record = self.state.entry(item.sha256).setdefault("captions", {})
+            self._add_track(item, video_id, language, srt, record.setdefault(language, {}))
         if item.srt is None:
             return None
         record = self.state.entry(item.sha256).setdefault("caption", {})
+        return self._add_track(item, video_id, item.language, item.srt, record)
+
+    def _add_track(
+        self, item: Item, video_id: str, language: str, srt: Path, record: dict[str, Any]
+    ) -> str:
+        """One caption track, never twice: a track whose insert may have landed before a crash
+        is looked for on the video first."""
         if record.get("id"):
             return str(record["id"])
         if record.get("pending"):
             listing = self.execute(
                 self.channel.list_captions(video_id), "captions.list", "checking captions"
             )
-            for cap_id, language in listing:
-                if language == item.language:
+            for cap_id, found in listing:
+                if found == language:
                     record.update({"id": cap_id, "pending": False})
                     self.state.save()
                     return str(cap_id)
-        record.update({"pending": True, "language": item.language})
+        record.update({"pending": True, "language": language})
         self.state.save()
         cap_id = self.execute(
-            self.channel.add_captions(video_id, item.language, item.srt),
+            self.channel.add_captions(video_id, language, srt),
             "captions.insert",
-            f"adding captions to {item.video.name}",
+            f"adding {language} captions to {item.video.name}",
         )
         record.update({"id": cap_id, "pending": False})
         self.state.save()
@@ -759,6 +771,10 @@ class Publisher:
                         record["pending"] = True
                 if not entry.get("caption", {}).get("id"):
                     entry.setdefault("caption", {})["pending"] = True
+                for language, _ in item.tracks:  # its translations may be there too
+                    track = entry.setdefault("captions", {}).setdefault(language, {})
+                    if not track.get("id"):
+                        track["pending"] = True
                 if not self.state.sha_of_slug(item.slug):
                     self.state.set_slug(item.slug, item.sha256)
                 found.append(item)

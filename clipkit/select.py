@@ -2,7 +2,7 @@
 editor ticks runs of sentences and writes a heading above each (`## Title | description |
 tags`); `--apply` turns each ticked run into a plan row cut at its words' bounds.
 
-Pure functions over transcripts and text; reading and writing files happen in `select_files` /
+Pure functions over transcripts and text; reading and writing files happen in `write_selections` /
 `apply_selections` and the CLI.
 """
 

@@ -29,6 +29,16 @@ class LoudnessRecord:
 
 
 @dataclass(frozen=True)
+class CaptionTrack:
+    """A subtitle track in another language (a translation beside the transcript)."""
+
+    language: str
+    srt: str
+    vtt: str
+    from_sha256: str  # of the recording's translated subtitles it was sliced from
+
+
+@dataclass(frozen=True)
 class ExtractSidecar:
     title: str
     slug: str
@@ -52,6 +62,7 @@ class ExtractSidecar:
     clipkit_version: str = ""
     # a film's moments: (slug, video SHA-256, recording) each, for consent and sign-off
     moments: tuple[tuple[str, str, str], ...] = ()
+    tracks: tuple[CaptionTrack, ...] = ()  # translations, one per language
 
     @property
     def duration_ms(self) -> int:
@@ -77,7 +88,20 @@ class ExtractSidecar:
             "end_timecode": format_clock(self.end_ms),
             "duration": self.duration_ms / 1000,
             "video": self.video,
-            "subtitles": {"srt": self.srt, "vtt": self.vtt, "cues": self.cues},
+            "subtitles": {
+                "srt": self.srt,
+                "vtt": self.vtt,
+                "cues": self.cues,
+                "translations": [
+                    {
+                        "language": t.language,
+                        "srt": t.srt,
+                        "vtt": t.vtt,
+                        "from_sha256": t.from_sha256,
+                    }
+                    for t in self.tracks
+                ],
+            },  # fmt: skip
             "burnt_in": self.burnt_in,
             "language": self.language,
             "aspect": self.aspect,
@@ -130,6 +154,15 @@ class ExtractSidecar:
                     (str(m["slug"]), str(m.get("sha256", "")), str(m.get("recording", "")))
                     for m in (data.get("film") or {}).get("moments", [])
                 ),
+                tracks=tuple(
+                    CaptionTrack(
+                        str(t["language"]),
+                        str(t.get("srt") or ""),
+                        str(t.get("vtt") or ""),
+                        str(t.get("from_sha256") or ""),
+                    )
+                    for t in subs.get("translations") or ()
+                ),  # fmt: skip
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{where}: damaged extract sidecar ({exc})") from exc

@@ -46,10 +46,6 @@ class Story:
     themes: tuple[str, ...] = field(default=())
     speakers: tuple[tuple[str, str], ...] = ()  # transcript label → name, e.g. Speaker 1 → Amira
 
-    @property
-    def may_publish(self) -> bool:
-        return self.consent == "given"
-
 
 def load_stories(root: Path) -> dict[str, Story]:
     """The project's stories by recording file name; {} without a stories.toml."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .errors import SubtitleError
@@ -139,19 +137,6 @@ def from_json_dict(data: Any, source: str = "<json>") -> Transcript:
         source=str(data.get("source", "")),
         meta=data.get("meta") or {},
     )
-
-
-def load_transcript(path: str | Path) -> Transcript:
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SubtitleError(f"{p}: no such file") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        where = f"{p}:{line}" if line else str(p)
-        raise SubtitleError(f"{where}: not valid JSON") from exc
-    return from_json_dict(data, str(p))
 
 
 PARAGRAPH_PAUSE_MS = 1500

@@ -6,6 +6,7 @@ French."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,10 +17,11 @@ import srt
 from clipkit.errors import InputError
 from clipkit.metrics import word_error_rate
 from clipkit.profiles import load_profile, profile_for_language
-from clipkit.subtitles import Cue, Profile, check_cues
+from clipkit.subtitles import Cue, Profile, Word, check_cues
 from clipkit.translate import check_target, spread_text, translation_units
 
 from .conftest import ffmpeg, invoke
+from .test_publish import fake  # noqa: F401 - the fixture
 
 
 def cue(start: int, end: int, text: str, speaker: str | None = None) -> Cue:
@@ -200,3 +202,77 @@ def test_translate_needs_a_multilingual_model(tmp_path: Path) -> None:
         "Error: model tiny.en knows only English; --translate needs a multilingual model, "
         "e.g. --model tiny"
     )
+
+
+FRENCH_SRT = "".join(
+    f"{k + 1}\n00:00:{2 * k:02d},200 --> 00:00:{2 * k + 1:02d},800\nPhrase {k + 1} de l'histoire\n\n"
+    for k in range(15)
+)
+ENGLISH_SRT = "".join(
+    f"{k + 1}\n00:00:{2 * k:02d},200 --> 00:00:{2 * k + 1:02d},800\nLine {k + 1} of the story\n\n"
+    for k in range(15)
+)
+
+
+def test_a_translated_track_goes_with_each_extract_to_youtube_and_the_archive(
+    tmp_path: Path,
+    fake,  # type: ignore[no-untyped-def]  # noqa: F811 - the fixture
+) -> None:
+    """A French story with `NAME.en.srt` beside its transcript: each extract carries SLUG.en.srt
+    and .vtt (sliced and re-timed like its own), publish adds one caption track per language
+    (and none twice), and the archive's player offers both."""
+    from clipkit.transcript import Segment, Transcript, to_json_dict
+
+    from .conftest import SAMPLE
+    from .test_publish import FAST, write_token
+
+    root = tmp_path / "project"
+    assert invoke("init", str(root)).exit_code == 0
+    (root / "clipkit.toml").write_text('[publish]\nplaylist = "Nos voix"\n', encoding="utf-8")
+    shutil.copy(SAMPLE, root / "recordings" / "lea.mp4")
+    (root / "stories.toml").write_text(
+        '[story."lea.mp4"]\nconsent = "given"\nstoryteller = "Léa"\n', encoding="utf-8"
+    )
+    transcripts = root / "transcripts"
+    (transcripts / "lea.srt").write_text(FRENCH_SRT, encoding="utf-8")
+    (transcripts / "lea.en.srt").write_text(ENGLISH_SRT, encoding="utf-8")
+    words = tuple(Word(2000 * k + 200, 2000 * k + 1800, f"mot{k}") for k in range(15))
+    doc = Transcript(
+        (Segment(200, 29800, " ".join(w.text for w in words), words=words),),
+        "fr", 30000, "faster-whisper", "base", str(root / "recordings" / "lea.mp4"),
+    )  # fmt: skip
+    (transcripts / "lea.json").write_text(json.dumps(to_json_dict(doc, "test")), "utf-8")
+    (root / "plan.csv").write_text(
+        "source,start,end,title\nrecordings/lea.mp4,4,10,Le centre\n", encoding="utf-8"
+    )
+    result = invoke("--project", str(root), "cut", "-q", "--no-burn")
+    assert result.exit_code == 0, result.output
+    extracts = root / "extracts"
+    english = list(srt.parse((extracts / "le-centre.en.srt").read_text(encoding="utf-8")))
+    assert [c.content for c in english] == ["Line 3 of the story", "Line 4 of the story",
+                                            "Line 5 of the story"]  # fmt: skip
+    assert english[0].start.total_seconds() == pytest.approx(0.2)  # 4.2 s in the recording
+    assert (extracts / "le-centre.en.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+    side = json.loads((extracts / "le-centre.json").read_text(encoding="utf-8"))
+    assert side["language"] == "fr"
+    assert [t["language"] for t in side["subtitles"]["translations"]] == ["en"]
+
+    write_token(fake)
+    published = invoke("--project", str(root), "publish", *FAST)
+    assert published.exit_code == 0, published.output
+    assert sorted(c["snippet"]["language"] for c in fake.captions) == ["en", "fr"]
+    again = invoke("--project", str(root), "publish", *FAST)
+    assert again.exit_code == 0, again.output
+    assert len(fake.captions) == 2  # never twice
+
+    site = invoke("archive", str(root))
+    assert site.exit_code == 0, site.output
+    page = next((root / "site" / "stories").glob("*.html")).read_text(encoding="utf-8")
+    tracks = re.findall(r'<track kind="(\w+)" src="([^"]+)" srclang="(\w+)"', page)
+    # the whole recording's player, then the extract's: each in French and English
+    assert [(kind, lang) for kind, _, lang in tracks] == [
+        ("captions", "fr"),
+        ("subtitles", "en"),
+    ] * 2
+    for _, src, _ in tracks:
+        assert (root / "site" / "stories" / src).resolve().is_file()
