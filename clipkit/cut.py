@@ -49,7 +49,7 @@ from .sidecar import (
     read_sidecar,
     write_sidecar,
 )
-from .subtitles import Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
+from .subtitles import EDGE_MIN_MS, Cue, Word, shape_words, slice_cues, slice_words, words_from_cues
 from .timecode import format_clock, parse_timecode
 from .tracks import planned_tracks, write_tracks
 
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
     from .cluster import Cluster
 
 VERTICAL = "9:16"
-EDGE_MIN_MS = 300  # a cue clipped to less than this at an extract's edge is dropped
 MIN_EXTRACT_MS = 1000
 
 

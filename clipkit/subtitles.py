@@ -559,6 +559,9 @@ def shift_cues(cues: Iterable[Cue], offset_ms: int) -> list[Cue]:
     return out
 
 
+EDGE_MIN_MS = 300  # a cue clipped to less than this at an extract's edge is dropped
+
+
 def slice_cues(cues: Iterable[Cue], start_ms: int, end_ms: int, min_ms: int = 0) -> list[Cue]:
     """The cues overlapping [start, end), re-timed to start at 0; edge cues clipped, not dropped
     (unless less than `min_ms` of them is left: a flash nobody can read)."""

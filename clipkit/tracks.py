@@ -12,10 +12,9 @@ from .ffmpeg import sha256_file
 from .formats import has_cues, read_cues, render
 from .fsutil import atomic_write_text
 from .sidecar import CaptionTrack
-from .subtitles import slice_cues
+from .subtitles import EDGE_MIN_MS, slice_cues
 
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
-EDGE_MIN_MS = 300  # as cut's: a cue clipped to less than this at an edge is dropped
 
 
 def translations_of(subs: Path | None, own_language: str | None) -> list[tuple[str, Path]]:
@@ -34,14 +33,20 @@ def translations_of(subs: Path | None, own_language: str | None) -> list[tuple[s
     return found
 
 
+def _tracks(
+    subs: Path | None, own_language: str | None, slug: str
+) -> list[tuple[Path, CaptionTrack]]:
+    return [
+        (path, CaptionTrack(tag, f"{slug}.{tag}.srt", f"{slug}.{tag}.vtt", sha256_file(path)))
+        for tag, path in translations_of(subs, own_language)
+    ]
+
+
 def planned_tracks(
     subs: Path | None, own_language: str | None, slug: str
 ) -> tuple[CaptionTrack, ...]:
     """The tracks an extract should carry (what its sidecar records)."""
-    return tuple(
-        CaptionTrack(tag, f"{slug}.{tag}.srt", f"{slug}.{tag}.vtt", sha256_file(path))
-        for tag, path in translations_of(subs, own_language)
-    )
+    return tuple(track for _, track in _tracks(subs, own_language, slug))
 
 
 def write_tracks(
@@ -49,12 +54,9 @@ def write_tracks(
     out_dir: Path,
 ) -> tuple[CaptionTrack, ...]:  # fmt: skip
     """Each translation sliced to the extract and written (SRT and WebVTT) into `out_dir`."""
-    tracks = []
-    for (_, path), track in zip(
-        translations_of(subs, own_language), planned_tracks(subs, own_language, slug), strict=True
-    ):
+    made = _tracks(subs, own_language, slug)
+    for path, track in made:
         cues = slice_cues(read_cues(path), start_ms, end_ms, EDGE_MIN_MS)
         for name in (track.srt, track.vtt):
             atomic_write_text(out_dir / name, render(out_dir / name, cues))
-        tracks.append(track)
-    return tuple(tracks)
+    return tuple(track for _, track in made)

@@ -60,6 +60,17 @@ class _Progress:
             _Progress.callback(self.done * 10)
 
 
+def _decoding(o: EngineOptions) -> dict[str, Any]:
+    """What transcribing and translating decode with: CPU float32, beam search, each 30 s
+    window on its own."""
+    return {
+        "condition_on_previous_text": False,
+        "fp16": False,
+        "beam_size": o.beam_size,
+        "best_of": o.beam_size,
+    }
+
+
 class OpenAIWhisperEngine:
     name = "openai-whisper"
 
@@ -99,11 +110,8 @@ class OpenAIWhisperEngine:
                     audio,
                     language=o.language,
                     word_timestamps=True,
-                    condition_on_previous_text=False,
-                    fp16=False,
                     verbose=False,
-                    beam_size=o.beam_size,
-                    best_of=o.beam_size,
+                    **_decoding(o),
                     no_speech_threshold=o.no_speech_threshold,
                     logprob_threshold=o.log_prob_threshold,
                     compression_ratio_threshold=o.compression_ratio_threshold,
@@ -145,11 +153,8 @@ class OpenAIWhisperEngine:
                     language=language,
                     task="translate",
                     without_timestamps=True,
-                    condition_on_previous_text=False,
-                    fp16=False,
                     verbose=None,
-                    beam_size=o.beam_size,
-                    best_of=o.beam_size,
+                    **_decoding(o),
                 )
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"openai-whisper could not translate: {exc}") from exc
