@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Transcription benchmark: clipkit vs a bare faster-whisper call vs the openai-whisper engine,
-and the aggregate speed of four files with --jobs 2 vs --jobs 1. All in one run, same machine.
+and the aggregate speed of four files with --jobs 2 vs --jobs 1; then one long recording of real
+speech (../shared/realspeech, the items with a reference text, repeated to about 5 minutes):
+clipkit against bare faster-whisper sequential on 1 and all threads and batched
+(BatchedInferencePipeline), with WER. All in one run, same machine.
 
 Every case runs as a fresh process (imports and model load included, as a user meets it);
 peak RSS is sampled over the process tree and reported for the largest single process.
@@ -32,12 +35,18 @@ import sys
 from faster_whisper import WhisperModel
 model = WhisperModel(sys.argv[1], device="cpu", compute_type="int8", cpu_threads=int(sys.argv[3]))
 # the same decoding settings as clipkit's (its guards against invented text included)
+if len(sys.argv) > 4 and sys.argv[4] == "batched":
+    from faster_whisper import BatchedInferencePipeline
+    model = BatchedInferencePipeline(model)  # VAD segments decoded 8 at a time
 segments, info = model.transcribe(
     sys.argv[2], beam_size=5, word_timestamps=True, vad_filter=True,
     vad_parameters={"min_silence_duration_ms": 500}, condition_on_previous_text=False,
     no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4,
     hallucination_silence_threshold=2.0,
 )
+segments = list(segments)
+if len(sys.argv) > 5:  # the text, for the WER
+    open(sys.argv[5], "w").write(" ".join(s.text.strip() for s in segments))
 print(sum(len(s.words) for s in segments), "words")
 """
 
@@ -146,7 +155,63 @@ def main() -> int:
     print(
         f"--jobs 2 vs --jobs 1 on 4 files: {one / two:.2f}x faster; aggregate {four_s / two:.1f}x real time (target >= 22x)"
     )
+    real_speech(clipkit, model.path, cores, args.repeat)
     return 0
+
+
+def real_speech(clipkit: list[str], model_path: str, cores: int, repeat: int) -> None:
+    import json
+
+    from clipkit.metrics import word_error_rate
+    from tests.realspeech import MISSING, REALSPEECH, items
+
+    if not (REALSPEECH / "manifest.json").is_file():
+        print(f"\nreal speech: {MISSING}")
+        return
+    chosen = [i for i in items() if i.get("reference_text")]
+    copies = max(1, round(300 / sum(i["duration_s"] for i in chosen)))
+    reference = " ".join([i["reference_text"] for i in chosen] * copies)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        parts = []
+        for k, item in enumerate(chosen):
+            parts.append(tmp / f"part{k}.wav")
+            run_ffmpeg(["-y", "-loglevel", "error", "-i", str(item["path"]), "-ar", "16000",
+                        "-ac", "1", str(parts[-1])])  # fmt: skip
+        listing = tmp / "list.txt"
+        listing.write_text("".join(f"file '{p}'\n" for p in parts * copies))
+        clip = tmp / "real speech.wav"
+        run_ffmpeg(["-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing),
+                    "-c", "copy", str(clip)])  # fmt: skip
+        seconds = probe(clip).duration_ms / 1000
+        cases = [
+            ("bare faster-whisper, 1 thread", "1", "sequential"),
+            (f"bare faster-whisper, {cores} threads", str(cores), "sequential"),
+            (f"bare faster-whisper batched, {cores} threads", str(cores), "batched"),
+        ]
+        for label, threads, mode in cases:
+            text = tmp / f"{mode}-{threads}.txt"
+            wall, rss = best(
+                [sys.executable, "-c", BARE, model_path, str(clip), threads, mode, str(text)],
+                repeat,
+            )
+            rows.append((label, wall, rss, word_error_rate(reference, text.read_text())))
+        out = tmp / "out"
+        wall, rss = best(
+            [*clipkit, "transcribe", str(clip), "-o", str(out), "-q", "--force"], repeat
+        )
+        data = json.loads((out / "real speech.json").read_text(encoding="utf-8"))
+        text = " ".join(seg["text"] for seg in data["segments"])
+        rows.append(("clipkit transcribe (its choice of threads)", wall, rss,
+                     word_error_rate(reference, text)))  # fmt: skip
+    print(f"\nOne long recording of real speech ({seconds:.0f} s: {len(chosen)} recordings x "
+          f"{copies}), tiny.en int8, {cores} CPU cores, best of {repeat}")  # fmt: skip
+    print(f"{'case':<46} {'wall s':>7} {'x real time':>12} {'peak RSS MB':>12} {'WER %':>6}")
+    for label, wall, rss, wer in rows:
+        print(f"{label:<46} {wall:>7.2f} {seconds / wall:>12.1f} {rss:>12.0f} {100 * wer:>6.1f}")
+    fastest = min(r[1] for r in rows[:-1])
+    print(f"clipkit vs the fastest bare call: {fastest / rows[-1][1]:.2f}x its speed")
 
 
 if __name__ == "__main__":

@@ -341,9 +341,9 @@ def _write_if_changed(path: Path, text: str) -> None:
 def _link_subtitles(project: Project, row: Any, source: Path, link: Path) -> bool:
     """`link` pointed at the subtitles `cut` would burn into this row's extract; False (and no
     link) while there are none."""
-    from .cut import _find_subtitles
+    from .cut import find_subtitles
 
-    subs = (project.plan.parent / row.subs) if row.subs else _find_subtitles(source)
+    subs = (project.plan.parent / row.subs) if row.subs else find_subtitles(source)
     if subs is None or not subs.is_file():
         if link.is_symlink():
             link.unlink()

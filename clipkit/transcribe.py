@@ -404,6 +404,7 @@ def transcribe_one(
     track: int = 0,
     speakers: SpeakerSource | None = None,
     translated: Sequence[Path] = (),
+    target: str | None = None,
 ) -> tuple[Transcript, list[str]]:
     """Decode in windows, transcribe each, tighten word timings to the speech, write every
     output. Returns the transcript and warnings (a truncated file)."""
@@ -432,7 +433,7 @@ def transcribe_one(
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
         engine.model_name, str(path),
-        meta=steering(chosen, speakers.mode, speakers.count, _target(translated)),
+        meta=steering(chosen, speakers.mode, speakers.count, target),
     )  # fmt: skip
     warnings = []
     decoded_ms = decoded * 1000 // SAMPLE_RATE
@@ -446,7 +447,6 @@ def transcribe_one(
         transcript, said = label_speakers(transcript, path, track, speakers)
         warnings += said
     cues = write_outputs(transcript, outputs, profile, speakers.labels)
-    target = _target(translated)
     if target and transcript.language != target:
         write_translation(engine, path, track, transcript, cues, translated, profile)
     elif target:
@@ -455,12 +455,41 @@ def transcribe_one(
     return transcript, warnings
 
 
-def _target(translated: Sequence[Path]) -> str | None:
-    """The translation's language, from its file names (`NAME.en.srt`)."""
-    return Path(translated[0]).suffixes[-2].lstrip(".") if translated else None
-
-
 # --- workers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscribeJob:
+    """One recording to transcribe, as it travels to a worker process or a cluster task."""
+
+    path: str
+    duration_ms: int
+    outputs: tuple[str, ...]
+    profile: Profile
+    index: int  # 1-based place in the batch, for progress
+    total: int
+    track: int  # the audio stream holding the speech
+    fresh: Callable[[], bool]  # up to date? asked again under the recording's lock
+    speakers: SpeakerSource
+    translated: tuple[str, ...] = ()  # NAME.xx.srt/.vtt to write, when translating
+    target: str | None = None  # the translation's language
+
+    def event(self, kind: str, **fields: Any) -> Event:
+        return Event(kind, self.path, self.index, self.total, **fields)
+
+    def failed(self, error: str) -> FileResult:
+        return FileResult(self.path, "failed", (), self.duration_ms, error=error)
+
+
+def parallel_files(durations_ms: Sequence[int]) -> int:
+    """How many recordings are worth transcribing at once: one a worker while the work is
+    spread over them, but a recording longer than all the others together runs alone on every
+    core (a thread per core is faster for one file than a worker per file that idles)."""
+    if not durations_ms:
+        return 0
+    longest = max(max(durations_ms), 1)
+    return max(1, min(len(durations_ms), round(sum(durations_ms) / longest)))
+
 
 _worker_engine = None
 _worker_events: queue.Queue | None = None  # type: ignore[type-arg]
@@ -474,68 +503,42 @@ def _init_worker(
     _worker_events = events
 
 
-def _work(
-    path: str,
-    duration_ms: int,
-    outputs: list[str],
-    profile: Profile,
-    index: int,
-    total: int,
-    track: int,
-    fresh: Callable[[], bool],
-    speakers: SpeakerSource,
-    translated: list[str],
-) -> FileResult:
+def _work(job: TranscribeJob) -> FileResult:
     assert _worker_engine is not None and _worker_events is not None
     events = _worker_events
 
     def progress(ms: int) -> None:
-        events.put(Event("progress", path, index, total, done_ms=ms, duration_ms=duration_ms))
+        events.put(job.event("progress", done_ms=ms, duration_ms=job.duration_ms))
 
-    def waiting() -> None:
-        msg = f"{Path(path).name}: waiting for another clipkit run transcribing it"
-        events.put(Event("warning", path, index, total, message=msg))
-
-    return _transcribe_locked(
-        _worker_engine, Path(path), duration_ms, [Path(o) for o in outputs], profile, progress,
-        track, fresh, waiting, speakers, translated,
-    )  # fmt: skip
+    return _transcribe_locked(_worker_engine, job, progress, lambda: events.put(_waiting(job)))
 
 
-def _transcribe_locked(  # type: ignore[no-untyped-def]
-    engine,
-    path: Path,
-    duration_ms,
-    outputs,
-    profile,
-    progress,
-    track,
-    fresh,
-    waiting,
-    speakers,
-    translated=(),
+def _waiting(job: TranscribeJob) -> Event:
+    message = f"{Path(job.path).name}: waiting for another clipkit run transcribing it"
+    return job.event("warning", message=message)
+
+
+def _transcribe_locked(
+    engine: Engine,
+    job: TranscribeJob,
+    progress: Callable[[int], None] | None,
+    waiting: Callable[[], None],
 ) -> FileResult:
     """One recording under its lock: a second clipkit run on the same outputs waits, then finds
     them made and skips."""
+    outputs = [Path(o) for o in job.outputs]
     with item_lock(outputs[0], waiting):
-        if fresh():
-            return FileResult(str(path), "skipped", tuple(map(str, outputs)), duration_ms)
+        if job.fresh():
+            return FileResult(job.path, "skipped", job.outputs, job.duration_ms)
         transcript, warnings = transcribe_one(
-            engine,
-            path,
-            duration_ms,
-            outputs,
-            profile,
-            progress,
-            track,
-            speakers,
-            [Path(t) for t in translated],
-        )
+            engine, Path(job.path), job.duration_ms, outputs, job.profile, progress, job.track,
+            job.speakers, [Path(t) for t in job.translated], job.target,
+        )  # fmt: skip
     return FileResult(
-        str(path),
+        job.path,
         "done",
-        tuple(map(str, [*outputs, *(t for t in translated if Path(t).is_file())])),
-        duration_ms,
+        (*job.outputs, *(t for t in job.translated if Path(t).is_file())),
+        job.duration_ms,
         language=transcript.language,
         words=len(transcript.words),
         warnings=tuple(warnings),
@@ -657,9 +660,8 @@ def transcribe_files(
     if pending:
         emit(Event("batch", "", 0, total, duration_ms=sum(infos[i].duration_ms for i in pending)))
         cores = os.cpu_count() or 1
-        workers = (
-            min(options.jobs, len(pending)) if options.jobs else spec.workers(cores, len(pending))
-        )
+        at_once = parallel_files([infos[i].duration_ms for i in pending])
+        workers = min(options.jobs, len(pending)) if options.jobs else spec.workers(cores, at_once)
         threads = options.threads or spec.threads(cores, workers)
         speaker_spec = SpeakerSource(
             options.speakers,
@@ -668,8 +670,11 @@ def transcribe_files(
             options.num_speakers,
         )
         jobs = [
-            (str(paths[i]), infos[i].duration_ms, [str(t) for t in targets[i]], options.profile,
-             i + 1, total, tracks[i].index, fresh[i], speaker_spec, [str(t) for t in translated[i]])
+            TranscribeJob(
+                str(paths[i]), infos[i].duration_ms, tuple(map(str, targets[i])), options.profile,
+                i + 1, total, tracks[i].index, fresh[i], speaker_spec,
+                tuple(map(str, translated[i])), options.translate if translated[i] else None,
+            )
             for i in pending
         ]  # fmt: skip
         run = _run_here if workers == 1 else _run_pool
@@ -682,92 +687,89 @@ def transcribe_files(
     return [results[i] for i in range(total)]
 
 
-def _report(job: tuple, result: FileResult, emit: EventCallback) -> FileResult:  # type: ignore[type-arg]
-    path, duration, _, _, index, total = job[:6]
+def _report(job: TranscribeJob, result: FileResult, emit: EventCallback) -> FileResult:
     for warning in result.warnings:
-        emit(Event("warning", path, index, total, message=warning))
-    emit(Event(result.status, path, index, total, done_ms=duration, duration_ms=duration,
-               message=result.error, outputs=result.outputs))  # fmt: skip
+        emit(job.event("warning", message=warning))
+    emit(job.event(result.status, done_ms=job.duration_ms, duration_ms=job.duration_ms,
+                   message=result.error, outputs=result.outputs))  # fmt: skip
     return result
 
 
-def _run_here(  # type: ignore[no-untyped-def]
-    jobs, workers, threads, model, options: TranscribeOptions, emit
+def _run_here(
+    jobs: Sequence[TranscribeJob],
+    workers: int,
+    threads: int,
+    model: LocalModel | str,
+    options: TranscribeOptions,
+    emit: EventCallback,
 ) -> Iterator[FileResult]:
     """One worker: no process start-up cost, the model loaded in this process."""
     engine = load_engine(options.engine, model, threads, options.engine_options())
     for job in jobs:
-        path, duration, outputs, profile, index, total, track, fresh, speakers, translated = job
-        emit(Event("start", path, index, total, duration_ms=duration))
+        emit(job.event("start", duration_ms=job.duration_ms))
 
-        def progress(
-            ms: int,
-            path: str = path,
-            index: int = index,
-            duration: int = duration,
-            total: int = total,
-        ) -> None:
-            emit(Event("progress", path, index, total, done_ms=ms, duration_ms=duration))
-
-        def waiting(path: str = path, index: int = index, total: int = total) -> None:
-            message = f"{Path(path).name}: waiting for another clipkit run transcribing it"
-            emit(Event("warning", path, index, total, message=message))
+        def progress(ms: int, job: TranscribeJob = job) -> None:
+            emit(job.event("progress", done_ms=ms, duration_ms=job.duration_ms))
 
         try:
-            result = _transcribe_locked(
-                engine, Path(path), duration, [Path(o) for o in outputs], profile, progress,
-                track, fresh, waiting, speakers, translated,
-            )  # fmt: skip
+            result = _transcribe_locked(engine, job, progress, lambda job=job: emit(_waiting(job)))
         except ClipkitError as exc:
-            result = FileResult(path, "failed", (), duration, error=str(exc))
+            result = job.failed(str(exc))
         yield _report(job, result, emit)
 
 
-def _run_cluster(  # type: ignore[no-untyped-def]
-    cluster: Cluster, jobs, workers, threads, model, options: TranscribeOptions, emit
+def _run_cluster(
+    cluster: Cluster,
+    jobs: Sequence[TranscribeJob],
+    workers: int,
+    threads: int,
+    model: LocalModel | str,
+    options: TranscribeOptions,
+    emit: EventCallback,
 ) -> list[FileResult]:
     """Each recording a task on the cluster, keyed by its content and settings; the model is
     loaded once per worker (cluster.py)."""
     from .cluster import TRANSCRIBE, digest
-    from .cut import source_key
+    from .sourcekey import source_key
 
     cluster.check_resource(TRANSCRIBE)
-    cluster.check_paths([job[0] for job in jobs], TRANSCRIBE)
+    cluster.check_paths([job.path for job in jobs], TRANSCRIBE)
     model_name = model.name if isinstance(model, LocalModel) else str(model)
     engine_options = options.engine_options()
     cluster.register_models(options.engine, model_name, options.threads, engine_options)
     tasks = []
     for job in jobs:
-        path, duration, outputs, profile, index, total, track, fresh, speakers, translated = job
-        emit(Event("start", path, index, total, duration_ms=duration))
-        key = digest(["transcribe", source_key(Path(path)), outputs, options.engine, model_name,
-                      repr(engine_options), repr(profile), track, repr(speakers)])  # fmt: skip
+        emit(job.event("start", duration_ms=job.duration_ms))
+        key = digest(["transcribe", source_key(Path(job.path)), list(job.outputs), options.engine,
+                      model_name, repr(engine_options), repr(job.profile), job.track,
+                      repr(job.speakers)])  # fmt: skip
         args = (job, options.engine, model_name, options.threads, engine_options)
         tasks.append((f"clipkit-transcribe-{key}", transcribe_task, args))
     results = cluster.run_all(tasks, TRANSCRIBE)
     return [_report(job, result, emit) for job, result in zip(jobs, results, strict=True)]
 
 
-def transcribe_task(  # type: ignore[no-untyped-def]
-    job, engine: str, model: str, threads: int | None, options: EngineOptions
+def transcribe_task(
+    job: TranscribeJob, engine: str, model: str, threads: int | None, options: EngineOptions
 ) -> FileResult:
     """On a cluster worker: one recording with the worker's loaded engine."""
     from .cluster import count_task, worker_engine
 
     count_task("transcribe")
-    path, duration, outputs, profile, _index, _total, track, fresh, speakers, translated = job
     try:
         loaded = worker_engine(engine, model, threads, options)
-        return _transcribe_locked(
-            loaded, Path(path), duration, [Path(o) for o in outputs], profile, None, track,
-            fresh, lambda: None, speakers, translated,
-        )  # fmt: skip
+        return _transcribe_locked(loaded, job, None, lambda: None)
     except ClipkitError as exc:
-        return FileResult(path, "failed", (), duration, error=str(exc))
+        return job.failed(str(exc))
 
 
-def _run_pool(  # type: ignore[no-untyped-def]
-    jobs, workers, threads, model, options: TranscribeOptions, emit
+def _run_pool(
+    jobs: Sequence[TranscribeJob],
+    workers: int,
+    threads: int,
+    model: LocalModel | str,
+    options: TranscribeOptions,
+    emit: EventCallback,
 ) -> list[FileResult]:
     # spawn, not fork: engines start native thread pools that do not survive a fork
     ctx = multiprocessing.get_context("spawn")
@@ -781,8 +783,8 @@ def _run_pool(  # type: ignore[no-untyped-def]
     ) as pool:
         futures: dict[Future[FileResult], int] = {}
         for k, job in enumerate(jobs):
-            emit(Event("start", job[0], job[4], job[5], duration_ms=job[1]))
-            futures[pool.submit(_work, *job)] = k
+            emit(job.event("start", duration_ms=job.duration_ms))
+            futures[pool.submit(_work, job)] = k
         remaining = set(futures)
         try:
             while remaining:
@@ -790,14 +792,12 @@ def _run_pool(  # type: ignore[no-untyped-def]
                 _drain(events, emit)
                 for fut in done:
                     k = futures[fut]
-                    path, duration = jobs[k][0], jobs[k][1]
                     try:
                         result = fut.result()
                     except ClipkitError as exc:
-                        result = FileResult(path, "failed", (), duration, error=str(exc))
+                        result = jobs[k].failed(str(exc))
                     except Exception as exc:  # a worker crash is reported per file
-                        error = f"{type(exc).__name__}: {exc}"
-                        result = FileResult(path, "failed", (), duration, error=error)
+                        result = jobs[k].failed(f"{type(exc).__name__}: {exc}")
                     results[k] = _report(jobs[k], result, emit)
         except BaseException:
             for fut in remaining:

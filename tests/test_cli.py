@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from clipkit.cli import cli
 
-from .conftest import SAMPLE, invoke
+from .conftest import SAMPLE, FakeEngine, invoke
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -237,6 +237,63 @@ def test_transcribe_on_the_fake_engine_writes_every_format(
     assert again.exit_code == 0
     assert [r["status"] for r in json.loads(again.stdout)] == ["skipped"]
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "durations_s, at_once",
+    [
+        ([], 0),
+        ([60], 1),
+        ([300, 300, 300, 300], 4),
+        ([1800, 60], 1),  # one long story: it alone, on every core
+        ([300, 100, 100], 2),
+        ([300, 150], 2),
+        ([0, 0], 1),
+    ],
+)
+def test_recordings_worth_transcribing_at_once(durations_s: list[int], at_once: int) -> None:
+    from clipkit.transcribe import parallel_files
+
+    assert parallel_files([s * 1000 for s in durations_s]) == at_once
+
+
+def test_one_long_recording_gets_every_core(
+    tmp_path: Path, media: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The work decides: a long recording and a short one run one after the other in one
+    worker with all the cores' threads, not on two single-thread workers (the short one would
+    leave its core idle)."""
+    import os
+
+    from clipkit.engines import EngineSpec, register, unregister
+    from clipkit.engines.faster import SPEC
+
+    loads: list[int] = []
+
+    def load(model: str, threads: int, options: object) -> FakeEngine:
+        loads.append(threads)
+        return FakeEngine(model, threads, options)
+
+    register(
+        EngineSpec(
+            name="fake-cores", module="json", package="clipkit", install="(the tests)",
+            resolve_model=lambda name: name, threads=SPEC.threads, load=load,
+        )
+    )  # fmt: skip
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    short = tmp_path / "short.wav"
+    short.write_bytes(media["silence"].read_bytes())
+    try:
+        result = invoke(
+            "transcribe", str(media["gap"]), str(short), "-o", str(tmp_path / "out"),
+            "--engine", "fake-cores", "-q",
+        )  # fmt: skip
+    finally:
+        unregister("fake-cores")
+    assert result.exit_code == 0, result.output
+    assert loads == [4]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.srt")) == ["long gap.srt", "short.srt"]
+    assert (SPEC.threads(4, 4), SPEC.threads(2, 1), SPEC.threads(2, 2)) == (1, 2, 1)
 
 
 def test_engine_choice_lists_registered_engines(fake_engine: str) -> None:
