@@ -170,11 +170,16 @@ def snap_words(
 FAR_FROM_SPEECH_MS = 1000  # a word this far from any speech is not a word
 
 
-def snap_to_speech(transcript: Transcript, audio: Any, sample_rate: int = 16000) -> Transcript:
-    """Word starts snapped to voice activity; words with no speech anywhere near them (text
-    invented over room tone or music, as openai-whisper does without its window skip) go, and
-    so do segments left with nothing in them."""
-    regions = speech_regions(audio, sample_rate)
+def snap_to_speech(
+    transcript: Transcript,
+    audio: Any,
+    sample_rate: int = 16000,
+    regions: list[tuple[int, int]] | None = None,
+) -> Transcript:
+    """Word starts snapped to voice activity (`regions`, found here when not given); words with
+    no speech anywhere near them (text invented over room tone or music, as openai-whisper does
+    without its window skip) go, and so do segments left with nothing in them."""
+    regions = regions if regions is not None else speech_regions(audio, sample_rate)
     if regions is None:
         return transcript  # no voice activity model here: leave the words as they are
     segments = []

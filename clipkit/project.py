@@ -5,155 +5,18 @@ A project's `clipkit.toml` supplies option defaults to every command (flags over
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ClipkitError, ConfigError, InputError
-from .resources import configs_dir
-
-PRIVACY = ("private", "unlisted", "public")  # what YouTube accepts for videos and playlists
+from .errors import ConfigError, InputError
+from .settings import SECTIONS, render_config, section_settings
 
 CONFIG_NAME = "clipkit.toml"
 PLAN_HEADER = "source,start,end,title,description,tags\n"
 FOLDERS = ("recordings", "transcripts", "extracts")
-# settings each command takes from clipkit.toml: {section: {key: option name}}
-COMMAND_KEYS: dict[str, dict[str, str]] = {
-    "transcribe": {
-        "engine": "engine",
-        "model": "model",
-        "language": "language",
-        "profile": "profile",
-        "vad": "vad",
-        "vocabulary": "vocabulary",
-        "initial_prompt": "initial_prompt",
-        "speakers": "speakers",
-        "num_speakers": "num_speakers",
-        "speaker_labels": "speaker_labels",
-        "translate": "translate",
-    },
-    "cut": {
-        "style": "style",
-        "fade": "fade",
-        "loudness": "loudness",
-        "aspect": "aspect",
-        "burn": "burn",
-        "snap": "snap",
-        "pad": "pad",
-    },
-    "publish": {"playlist": "playlist", "privacy": "privacy", "captions": "captions"},
-    # CLIPKIT_SCHEDULER wins over it; see cluster.py
-    "cluster": {"scheduler": "scheduler"},
-    "archive": {"title": "title"},
-    "signoff": {},
-}
-EXTRA_KEYS = {
-    "publish": {"client_secrets"},
-    "signoff": {"required"},
-    "archive": {"organisation", "logo", "accent", "footer", "about"},
-}
-
-
-def _hex_colour(value: Any) -> None:
-    import re
-
-    if not isinstance(value, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-        raise InputError('must be a colour like "#0b57d0"')
-
-
-def _terms(value: Any) -> None:
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise InputError('must be a list of words and names, e.g. ["co-production", "Leeds"]')
-
-
-def _seconds(value: Any) -> None:
-    from .timecode import parse_timecode
-
-    parse_timecode(str(value))
-
-
-def _choice(*allowed: str) -> Any:
-    def check(value: Any) -> None:
-        if value not in allowed:
-            raise InputError(f"must be one of {', '.join(repr(a) for a in allowed)}")
-
-    return check
-
-
-def _speaker_count(value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
-        raise InputError("must be a whole number of people from 1 to 20")
-
-
-def _loudness(value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not -31 <= value <= -5:
-        raise InputError("must be a number of LUFS from -31 to -5")
-
-
-def _is(kind: type, what: str) -> Any:
-    def check(value: Any) -> None:
-        if not isinstance(value, kind):
-            raise InputError(f"must be {what}")
-
-    return check
-
-
-def _named(kind: str) -> Any:
-    """An engine, profile or style the library knows (or a TOML file where allowed)."""
-
-    def check(value: Any) -> None:
-        _is(str, "a string")(value)
-        try:
-            if kind == "engine":
-                from .engines import engine_spec
-
-                engine_spec(value)
-            elif kind == "profile":
-                from .profiles import load_profile
-
-                load_profile(value)
-            else:
-                from .burn import load_style
-
-                load_style(value)
-        except ClipkitError as exc:
-            raise InputError(str(exc)) from exc
-
-    return check
-
-
-# what each setting must be; checked when the file is read, so errors name the file and key
-VALIDATORS: dict[str, dict[str, Any]] = {
-    "transcribe": {
-        "vad": _is(bool, "true or false"),
-        "vocabulary": _terms,
-        "speakers": _choice("off", "auto", "files", "channels"),
-        "num_speakers": _speaker_count,
-        "speaker_labels": _choice("none", "prefix", "dash"),
-        "engine": _named("engine"),
-        "profile": _named("profile"),
-        "translate": _choice("", "en"),
-    },
-    "cut": {
-        "style": _named("style"),
-        "profile": _named("profile"),
-        "fade": _seconds,
-        "pad": _seconds,
-        "loudness": _loudness,
-        "aspect": _choice("source", "9:16"),
-        "burn": _is(bool, "true or false"),
-        "snap": _choice("words", "silence", "off"),
-    },
-    "archive": {"accent": lambda v: _hex_colour(v)},
-    "signoff": {"required": _is(bool, "true or false")},
-    "publish": {
-        "privacy": _choice(*PRIVACY),
-        "captions": _is(bool, "true or false"),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -180,12 +43,12 @@ class Project:
     def default_map(self) -> dict[str, dict[str, Any]]:
         """click's default_map: clipkit.toml values become option defaults."""
         out: dict[str, dict[str, Any]] = {}
-        for section, keys in COMMAND_KEYS.items():
+        for section in SECTIONS:
             values = self.settings.get(section, {})
             out[section] = {
-                option: values[key]
-                for key, option in keys.items()
-                if key in values and values[key] != ""
+                s.key: values[s.key]
+                for s in section_settings(section)
+                if s.option and s.key in values and values[s.key] != ""
             }
         return out
 
@@ -215,19 +78,18 @@ def load_project(root: Path) -> Project:
         raise ConfigError(f"{path}: not UTF-8 text; {UTF8_HINT}") from exc
     problems = []
     for section, values in data.items():
-        known = set(COMMAND_KEYS.get(section, {})) | EXTRA_KEYS.get(section, set())
-        if section not in COMMAND_KEYS or not isinstance(values, dict):
+        if section not in SECTIONS or not isinstance(values, dict):
             problems.append(f"unknown section [{section}]")
             continue
-        unknown = sorted(set(values) - known)
+        known = {s.key: s for s in section_settings(section)}
+        unknown = sorted(set(values) - set(known))
         if unknown:
             problems.append(f"unknown key(s) in [{section}]: {', '.join(unknown)}")
         for key, value in values.items():
-            check = VALIDATORS.get(section, {}).get(key, _is(str, "a string"))
-            if key in unknown or value == "":
+            if key in unknown or value == "":  # "": the default
                 continue
             try:
-                check(value)
+                known[key].check(value)
             except InputError as exc:
                 problems.append(f"[{section}] {key} = {value!r}: {exc}")
     if problems:
@@ -250,11 +112,8 @@ def init_project(root: Path, playlist: str | None = None) -> list[Path]:
         made.append(plan)
     config = root / CONFIG_NAME
     if not config.exists():
-        text = (configs_dir() / CONFIG_NAME).read_text(encoding="utf-8")
         title = playlist or root.resolve().name
-        # a TOML basic string: JSON's escapes (\\ \" \uXXXX) are TOML's too
-        text = text.replace('playlist = ""', f"playlist = {json.dumps(title)}", 1)
-        config.write_text(text, encoding="utf-8")
+        config.write_text(render_config({("publish", "playlist"): title}), encoding="utf-8")
         made.append(config)
     from .stories import EXAMPLE, STORIES_NAME
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import InputError
 from .fsutil import atomic_write_text
+from .settings import default as setting_default
 from .timecode import format_clock
 
 EXTRACT_FORMAT = "clipkit-extract/1"
@@ -139,7 +140,7 @@ class ExtractSidecar:
                 size=int(data.get("size") or 0),
                 sha256=str(data.get("sha256") or ""),
                 loudness=LoudnessRecord(
-                    target_lufs=float(loud.get("target_lufs", -14.0)),
+                    target_lufs=float(loud.get("target_lufs", setting_default("cut", "loudness"))),
                     integrated_lufs=_float_or_none(loud.get("integrated_lufs")),
                     gain_db=_float_or_none(loud.get("gain_db")),
                     true_peak_limit_dbtp=float(loud.get("true_peak_limit_dbtp", -1.5)),

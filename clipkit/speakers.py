@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .settings import SPEAKER_MODES
 from .stories import Story
 from .subtitles import Word
 from .transcript import Transcript
 
 FRAME_MS = 10
-MODES = ("off", "auto", "files", "channels")
+MODES = SPEAKER_MODES
 CHANNELS_DIFFER_DB = 6.0  # median level difference between channels when people are apart
 SILENT_DB = -60.0
 

@@ -256,9 +256,6 @@ def _display_end(
     return max(end, start + 1)
 
 
-SPEAKER_LABELS = ("none", "prefix", "dash")
-
-
 def speaker_label(style: str, speaker: str | None) -> str:
     """The text put before the first words of a speaker's turn."""
     if style == "prefix" and speaker:

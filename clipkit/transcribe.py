@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .align import refine_transcript, snap_to_speech
+from .align import refine_transcript, snap_to_speech, speech_regions
 from .engines import DEFAULT_ENGINE, Engine, EngineOptions, check_engine, load_engine
 from .errors import ClipkitError, EngineError, InputError, MediaError, OutputError
 from .ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, iter_audio, probe, speech_track
@@ -22,6 +22,8 @@ from .formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS, write
 from .fsutil import is_up_to_date, item_lock, remove_stale_parts
 from .models import LocalModel
 from .progress import Event, EventCallback
+from .recover import recover_skipped
+from .settings import default as setting_default
 from .speakers import SpeakerSource, with_speakers
 from .subtitles import Cue, Profile, shape_words
 from .transcript import Segment, Transcript
@@ -34,10 +36,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class TranscribeOptions:
     engine: str = DEFAULT_ENGINE
-    model: str = "tiny.en"
+    model: str = setting_default("transcribe", "model")
     language: str | None = None
     formats: tuple[str, ...] = TRANSCRIPT_OUTPUTS
-    vad: bool = True
+    vad: bool = setting_default("transcribe", "vad")
     beam_size: int = 5
     compute_type: str = "int8"
     profile: Profile = field(default_factory=Profile)
@@ -46,10 +48,14 @@ class TranscribeOptions:
     threads: int | None = None  # CPU threads per worker; None: cores / workers
     audio_track: int | None = None  # 0-based; None: the track with speech
     vocabulary: tuple[str, ...] = ()  # the project's names and jargon
-    speakers: str = "off"  # off, auto, files (one audio file per participant), channels
+    speakers: str = setting_default(
+        "transcribe", "speakers"
+    )  # off, auto, files (one audio file per participant), channels
     num_speakers: int | None = None  # how many people speak, when known (auto diarization)
     speaker_audio: Path | None = None  # the folder of participant files (default: beside)
-    speaker_labels: str = "none"  # in SRT: none, prefix (NAME:) or dash
+    speaker_labels: str = setting_default(
+        "transcribe", "speaker_labels"
+    )  # in SRT: none, prefix (NAME:) or dash
     initial_prompt: str | None = None
     translate: str | None = None  # "en": an English track too (Whisper's translate task)
 
@@ -76,10 +82,10 @@ class TranscribeOptions:
             threads=v.get("threads"),
             audio_track=int(track) - 1 if track else None,
             vocabulary=vocabulary_of(v.get("vocabulary", ())),
-            speakers=str(v.get("speakers", "off")),
+            speakers=str(v.get("speakers", defaults.speakers)),
             num_speakers=int(v["num_speakers"]) if v.get("num_speakers") else None,
             speaker_audio=Path(v["speaker_audio"]) if v.get("speaker_audio") else None,
-            speaker_labels=str(v.get("speaker_labels", "none")),
+            speaker_labels=str(v.get("speaker_labels", defaults.speaker_labels)),
             initial_prompt=v.get("initial_prompt"),
             translate=check_target(v.get("translate")),
         )
@@ -422,11 +428,14 @@ def transcribe_one(
                     on_progress(min(offset_ms + ms, duration_ms))
 
             part = engine.transcribe(samples, str(path), length_ms, progress)
-            part = snap_to_speech(refine_transcript(part, samples), samples)
-            segments.extend(shift_transcript(part, offset_ms))
             if not language:  # the first window's language holds for the rest
                 language = part.language
                 engine.options = replace(engine.options, language=language)
+            regions = speech_regions(samples)
+            part = snap_to_speech(refine_transcript(part, samples), samples, regions=regions)
+            if regions:  # speech the model jumped over, decoded again
+                part = recover_skipped(engine, part, samples, regions, str(path))
+            segments.extend(shift_transcript(part, offset_ms))
             decoded = offset + len(samples)
     finally:
         engine.options = chosen

@@ -261,7 +261,9 @@ def test_scheduler_from_clipkit_toml(tmp_path: Path) -> None:
     assert invoke("init", str(root)).exit_code == 0
     address = f"tcp://127.0.0.1:{free_port()}"
     config = root / "clipkit.toml"
-    config.write_text(config.read_text() + f'\n[cluster]\nscheduler = "{address}"\n')
+    text = config.read_text()
+    example = next(line for line in text.splitlines() if line.startswith("# scheduler = "))
+    config.write_text(text.replace(example, f'scheduler = "{address}"'))
     shutil.copy(ROOT / "samples" / "project" / "recordings" / "conversation.mp4",
                 root / "recordings")  # fmt: skip
     result = invoke("--project", str(root), "transcribe", "-q")

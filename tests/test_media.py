@@ -267,3 +267,38 @@ def test_awkward_names(src: dict[str, Path], tmp_path: Path, each_ffmpeg: str, n
     shutil.copy(src["anamorphic"].with_name("subs.srt"), folder / "subs.srt")
     out = cut(source, tmp_path / "out")
     assert probe(out).duration_ms == pytest.approx(3800, abs=50)
+
+
+@pytest.mark.engine
+def test_a_ten_minute_browser_recording_without_a_duration_is_transcribed_to_its_end(
+    tmp_path: Path,
+) -> None:
+    """An audio-only MediaRecorder-style WebM (Opus, written live to a pipe: no duration, no cues)
+    of 10 minutes: the sample's conversation eight times and a bit. Every copy is transcribed,
+    the last one too, and the transcript says 600 s."""
+    from clipkit.metrics import normalize_words
+
+    from .conftest import SCRIPT, SCRIPT_TEXT
+
+    path = tmp_path / "interview.webm"
+    argv = [bundled_ffmpeg().path, "-loglevel", "error", "-stream_loop", "-1", "-i", str(SAMPLE),
+            "-map", "0:a", "-t", "600", "-c:a", "libopus", "-b:a", "32k", "-live", "1", "-f", "webm",
+            "pipe:1"]  # fmt: skip
+    with path.open("wb") as fh:
+        subprocess.run(argv, stdout=fh, check=True)
+    with av.open(str(path)) as c:
+        assert c.duration is None
+    assert probe(path).duration_ms == pytest.approx(600_000, abs=100)
+    result = invoke("transcribe", str(path), "-o", str(tmp_path), "--format", "json", "-q")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "interview.json").read_text(encoding="utf-8"))
+    assert doc["duration"] == pytest.approx(600.0, abs=0.1)
+    loop = SCRIPT["duration"]
+    words = [w for s in doc["segments"] for w in s["words"]]
+    expected = len(normalize_words(SCRIPT_TEXT))
+    for k in range(int(600 // loop)):  # each whole copy of the conversation
+        said = [w for w in words if k * loop <= w["start"] < (k + 1) * loop]
+        assert len(said) >= 0.85 * expected, (k, len(said), expected)
+    last_copy_speech = [s for s in SCRIPT["sentences"] if 8 * loop + s["end"] < 600]
+    tail = [w for w in words if w["start"] >= 8 * loop]
+    assert len(tail) >= 0.85 * sum(len(normalize_words(s["text"])) for s in last_copy_speech)

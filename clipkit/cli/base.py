@@ -14,7 +14,7 @@ import click
 
 from .. import __version__
 from ..errors import ClipkitError
-from ..subtitles import SPEAKER_LABELS
+from ..settings import SPEAKER_LABELS, setting
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -387,3 +387,29 @@ def audio_track_option(verb: str) -> Callable[[Any], Any]:
 
 def force_option(help: str) -> Callable[[Any], Any]:
     return click.option("--force", is_flag=True, help=help)
+
+
+def setting_option(section: str, key: str, *flags: str, **overrides: Any) -> Callable[[Any], Any]:
+    """The command-line option of a setting in clipkit.settings: its flag, type, default and
+    help come from the one declaration there (`overrides` for what only the flag needs)."""
+    s = setting(section, key)
+    types: dict[str, Any] = {
+        "choice": click.Choice(s.choices),
+        "number": click.FloatRange(s.low, s.high),
+        "count": click.IntRange(s.low, s.high),
+        "engine": ENGINE,
+        "profile": PROFILE,
+        "style": STYLE,
+    }
+    spec: dict[str, Any] = {"help": s.help, "default": s.default}
+    names = [*flags, s.flag]
+    if s.kind == "bool":
+        names[-1] = f"{s.flag}/--no-{s.flag[2:]}"
+    elif s.kind == "terms":
+        spec.update(multiple=True, default=tuple(s.default))
+    elif s.kind in types:
+        spec["type"] = types[s.kind]
+    if s.default not in (None, ()):
+        spec["show_default"] = True
+    spec.update(overrides)
+    return click.option(*names, key, **spec)

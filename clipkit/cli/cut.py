@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 
 from .base import (
-    PROFILE,
-    STYLE,
     ProgressPrinter,
     _cluster,
     _project,
@@ -18,6 +16,7 @@ from .base import (
     force_option,
     json_option,
     quiet_option,
+    setting_option,
 )
 
 
@@ -43,16 +42,8 @@ from .base import (
     default=Path("extracts"),
     show_default=True,
 )
-@click.option(
-    "--burn/--no-burn", default=True, show_default=True, help="Burn the subtitles into the picture."
-)
-@click.option(
-    "--aspect",
-    type=click.Choice(["source", "9:16"]),
-    default="source",
-    show_default=True,
-    help="9:16 makes a vertical variant.",
-)
+@setting_option("cut", "burn")
+@setting_option("cut", "aspect")
 @click.option(
     "--fill",
     type=click.Choice(["crop", "blur"]),
@@ -60,49 +51,24 @@ from .base import (
     show_default=True,
     help="Vertical: crop the centre or blur the picture behind it.",
 )
-@click.option("--style", type=STYLE, default=None, help="Burn-in style, or a TOML file.")
-@click.option(
-    "--profile",
-    type=PROFILE,
-    default=None,
-    help="Subtitle profile for subtitles shaped from a transcript, or a TOML file.",
-)
-@click.option(
-    "--fade",
-    default="0.3",
-    show_default=True,
-    help="Audio and video fade in/out, seconds (0: none).",
-)
-@click.option(
-    "--loudness",
-    default=-14.0,
-    show_default=True,
-    type=click.FloatRange(-31.0, -5.0),
-    help="Target integrated loudness, LUFS (-31 to -5).",
-)
+@setting_option("cut", "style")
+@setting_option("cut", "profile")
+@setting_option("cut", "fade")
+@setting_option("cut", "loudness")
 @audio_track_option("use")
 @click.option(
     "--strict",
     is_flag=True,
     help="Cut nothing when any plan row is bad (default: cut the good ones).",
 )
-@click.option(
-    "--snap",
-    type=click.Choice(["words", "silence", "off"]),
-    help="Move in/out points out of words, or into pauses; off: as typed.",
-)
+@setting_option("cut", "snap")
 @click.option(
     "--snap-tolerance",
     default="1.0",
     show_default=True,
     help="How far --snap may move a point, seconds.",
 )
-@click.option(
-    "--pad",
-    default="0",
-    show_default=True,
-    help="Lead-in and lead-out added to every extract, seconds.",
-)
+@setting_option("cut", "pad")
 @click.option(
     "--jobs",
     "-j",

@@ -15,6 +15,7 @@ from .base import (
     cli,
     json_option,
     quiet_option,
+    setting_option,
 )
 
 
@@ -191,9 +192,7 @@ def find(
     help="Link recordings and extracts where they lie (viewing here) instead of putting them "
     "into the site.",
 )
-@click.option(
-    "--title", help="The archive's title (default: the playlist title, else the folder's name)."
-)
+@setting_option("archive", "title")
 @click.option(
     "--editor", is_flag=True, help="Add the panel that turns selected text into plan rows."
 )

@@ -8,33 +8,21 @@ from pathlib import Path
 
 import click
 
-from ..project import PRIVACY
 from .base import (
     ProgressPrinter,
     _project,
     cli,
     json_option,
     quiet_option,
+    setting_option,
 )
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--playlist", help="Playlist title: found by title, or created (default: clipkit.toml's)."
-)
-@click.option(
-    "--privacy",
-    type=click.Choice(PRIVACY),
-    default="private",
-    show_default=True,
-)
-@click.option(
-    "--captions/--no-captions",
-    default=True,
-    show_default=True,
-    help="Upload each extract's SRT as a caption track.",
-)
+@setting_option("publish", "playlist")
+@setting_option("publish", "privacy")
+@setting_option("publish", "captions")
 @click.option("--language", help="Caption and audio language (default: the sidecar's, else en).")
 @click.option(
     "--thumbnail-at",

@@ -9,10 +9,7 @@ from pathlib import Path
 import click
 
 from ..formats import OUTPUT_NAMES, TRANSCRIPT_OUTPUTS
-from ..subtitles import SPEAKER_LABELS
 from .base import (
-    ENGINE,
-    PROFILE,
     ProgressPrinter,
     _cluster,
     _project,
@@ -22,6 +19,7 @@ from .base import (
     force_option,
     json_option,
     quiet_option,
+    setting_option,
 )
 
 
@@ -33,28 +31,10 @@ from .base import (
     type=click.Path(path_type=Path),
     help="Where to write outputs (default: beside each recording).",
 )
-@click.option(
-    "--engine",
-    type=ENGINE,
-    default="faster-whisper",
-    show_default=True,
-    help="Speech-to-text engine.",
-)
-@click.option(
-    "--model",
-    default="tiny.en",
-    show_default=True,
-    help="Whisper model name or a local model path.",
-)
-@click.option(
-    "--language", default="auto", show_default=True, help="Language code (en, cy, pl, ...) or auto."
-)
-@click.option(
-    "--translate",
-    type=click.Choice(["en"]),
-    help="Also an English subtitle track (NAME.en.srt, .vtt) on the same cues, for a story told "
-    "in another language (Whisper's translate task; a multilingual model).",
-)
+@setting_option("transcribe", "engine")
+@setting_option("transcribe", "model")
+@setting_option("transcribe", "language")
+@setting_option("transcribe", "translate")
 @click.option(
     "--format",
     "formats",
@@ -62,13 +42,8 @@ from .base import (
     show_default=True,
     help=f"Comma-separated outputs, from: {', '.join(OUTPUT_NAMES)}.",
 )
-@click.option(
-    "--vad/--no-vad",
-    default=True,
-    show_default=True,
-    help="Skip non-speech with voice activity detection (faster-whisper).",
-)
-@click.option("--profile", type=PROFILE, default=None, help="Subtitle profile, or a TOML file.")
+@setting_option("transcribe", "vad")
+@setting_option("transcribe", "profile")
 @click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20))
 @click.option(
     "--jobs", "-j", type=click.IntRange(1, 64), help="Parallel workers (default: one per core)."
@@ -79,40 +54,16 @@ from .base import (
     help="CPU threads per worker (default: 1 for faster-whisper, cores / workers for openai-whisper).",
 )
 @audio_track_option("transcribe")
-@click.option(
-    "--speakers",
-    type=click.Choice(["off", "auto", "files", "channels"]),
-    default="off",
-    show_default=True,
-    help="Who speaks: files (one audio file per participant, e.g. Zoom's audio*.m4a), "
-    "channels (one microphone per channel), auto (files or channels where the recording has "
-    "them, else told apart by voice).",
-)
-@click.option(
-    "--num-speakers",
-    type=click.IntRange(1, 20),
-    help="How many people speak, if you know (with --speakers auto).",
-)
+@setting_option("transcribe", "speakers")
+@setting_option("transcribe", "num_speakers")
 @click.option(
     "--speaker-audio",
     type=click.Path(path_type=Path),
     help="The folder of per-participant audio (default: beside the recording).",
 )
-@click.option(
-    "--speaker-labels",
-    "speaker_labels",
-    type=click.Choice(SPEAKER_LABELS),
-    default="none",
-    show_default=True,
-    help="Mark speaker turns in the SRT: `NAME: ` prefixes or `- ` dashes (WebVTT has voices).",
-)
-@click.option(
-    "--vocabulary",
-    multiple=True,
-    help="Names and words of your project, comma-separated (repeatable): "
-    '"co-production, People\'s Voice Media".',
-)
-@click.option("--initial-prompt", help="Text to steer the engine's style and spelling.")
+@setting_option("transcribe", "speaker_labels")
+@setting_option("transcribe", "vocabulary")
+@setting_option("transcribe", "initial_prompt")
 @force_option("Redo files whose outputs are up to date.")
 @quiet_option()
 @json_option()

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..ffmpeg import (
-    MediaInfo,
-)
+from ..ffmpeg import MediaInfo
 from ..plan import PlanRow
+from ..settings import default as setting_default
 from ..timecode import parse_timecode
-
-if TYPE_CHECKING:
-    pass
 
 VERTICAL = "9:16"
 MIN_EXTRACT_MS = 1000
@@ -31,7 +27,7 @@ class CutOptions:
     profile: str | None = None  # for subtitles shaped from a transcript's words
     subs: Path | None = None  # one subtitle file for every extract (plan `subs` column wins)
     fade_ms: int = 300
-    loudness: float = -14.0
+    loudness: float = setting_default("cut", "loudness")
     true_peak: float = -1.5
     lra: float = 11.0
     snap: str | None = None  # "words" or "silence"
