@@ -1,0 +1,274 @@
+"""The batch: check every input before any model loads, skip what is up to date, decide
+workers and threads from the work, and run the rest."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..engines import EngineSpec, check_engine
+from ..errors import EngineError, InputError, MediaError, OutputError
+from ..ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, probe, speech_track
+from ..fsutil import is_up_to_date, remove_stale_parts
+from ..models import LocalModel
+from ..progress import Event, EventCallback
+from .jobs import (
+    BatchRun,
+    TranscribeJob,
+    parallel_files,
+    run_jobs,
+)
+from .options import (
+    FileResult,
+    TranscribeOptions,
+    check_language,
+    output_paths,
+    steering,
+    translation_paths,
+)
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+
+def _check_output_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
+    if not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: output path is not a directory")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to output directory {out_dir}")
+
+
+MIN_RECORDING_MS = 1000
+
+
+def validate_recordings(
+    paths: Sequence[Path], audio_track: int | None = None
+) -> tuple[list[MediaInfo], list[AudioTrack]]:
+    infos, tracks = [], []
+    for p in paths:
+        info = probe(p)
+        if not info.has_audio:
+            raise MediaError(f"{p}: has no audio stream to transcribe")
+        if info.duration_ms < MIN_RECORDING_MS:
+            raise MediaError(
+                f"{p}: only {info.duration_ms / 1000:.1f} s long; too short to transcribe "
+                f"(at least {MIN_RECORDING_MS / 1000:g} s)"
+            )
+        infos.append(info)
+        tracks.append(speech_track(p, audio_track))
+    return infos, tracks
+
+
+def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str) -> bool:
+    """A previous JSON made with another engine, model or vocabulary is stale even when newer."""
+    if not json_path.is_file():
+        return True
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        data.get("engine") == options.engine
+        and data.get("model") == model_name
+        and (data.get("meta") or {})
+        == steering(
+            options.engine_options(), options.speakers, options.num_speakers, options.translate
+        )
+    )
+
+
+def check_speakers(
+    paths: Sequence[Path], infos: Sequence[MediaInfo], options: TranscribeOptions
+) -> None:
+    """Speaker sources are checked before any model loads: a clear error, not a late one."""
+    from ..speakers import MODES, participant_files
+
+    if options.speakers not in MODES:
+        raise InputError(f"unknown --speakers {options.speakers!r} (choose {', '.join(MODES)})")
+    if options.num_speakers is not None and options.speakers != "auto":
+        raise InputError("--num-speakers is for --speakers auto (files and channels know)")
+    for p, info in zip(paths, infos, strict=True):
+        if options.speakers == "files":
+            participant_files(p, options.speaker_audio)
+        elif options.speakers == "channels" and info.channels < 2:
+            raise InputError(
+                f"{p.name} has one audio channel: --speakers channels needs a recording with "
+                "one microphone per channel"
+            )
+        elif options.speakers == "auto" and options.speaker_audio is not None:
+            participant_files(p, options.speaker_audio)
+    if options.speakers == "auto":
+        from ..diarize import campp_weights
+
+        campp_weights()  # the diarization extra, before minutes of transcription
+
+
+def is_fresh(recording: Path, out_dir: Path, options: TranscribeOptions) -> bool:
+    """Whether a recording's transcripts in `out_dir` are up to date for these options."""
+    spec = check_engine(options.engine)
+    model = spec.resolve_model(options.model)
+    name = model.name if isinstance(model, LocalModel) else str(model)
+    outputs = tuple(output_paths(recording, out_dir, options.formats))
+    translated = tuple(translation_paths(recording, out_dir, options.formats, options.translate))
+    return _Freshness(recording, outputs, options, name, translated)()
+
+
+@dataclass(frozen=True)
+class _Freshness:
+    """Picklable up-to-date check of one recording's outputs (run again under its lock)."""
+
+    recording: Path
+    outputs: tuple[Path, ...]
+    options: TranscribeOptions
+    model_name: str
+    translated: tuple[Path, ...] = ()
+
+    def __call__(self) -> bool:
+        if self.options.force:
+            return False
+        json_out = next((o for o in self.outputs if o.suffix == ".json"), None)
+        fresh = is_up_to_date(list(self.outputs), [self.recording]) and (
+            json_out is None or _settings_match(json_out, self.options, self.model_name)
+        )
+        if fresh and self.translated and _language_of(self.outputs) != self.options.translate:
+            return is_up_to_date(list(self.translated), [self.recording])
+        return fresh
+
+
+def _language_of(outputs: Sequence[Path]) -> str | None:
+    """The language a made transcript JSON records (None without one)."""
+    json_out = next((o for o in outputs if o.suffix == ".json"), None)
+    try:
+        return (
+            json.loads(json_out.read_text(encoding="utf-8")).get("language") if json_out else None
+        )
+    except (OSError, ValueError):
+        return None
+
+
+def _warn_about_tracks(
+    paths: Sequence[Path], tracks: Sequence[AudioTrack], emit: EventCallback
+) -> None:
+    for i, (p, track) in enumerate(zip(paths, tracks, strict=True)):
+        if track.reason:
+            emit(Event("warning", str(p), i + 1, len(paths), message=f"{p.name}: {track.reason}"))
+        if track.level_db < SILENT_TRACK_DB:
+            message = (
+                f"{p.name}: audio track {track.index + 1} is silent; the transcript will be empty"
+            )
+            emit(Event("warning", str(p), i + 1, len(paths), message=message))
+
+
+def _output_targets(
+    paths: Sequence[Path], out_dir: str | Path | None, formats: Sequence[str]
+) -> list[list[Path]]:
+    """Each recording's outputs, in folders that exist and can be written; two recordings may
+    not write the same files."""
+    targets: list[list[Path]] = []
+    for p in paths:
+        directory = Path(out_dir) if out_dir is not None else p.parent
+        _check_output_dir(directory)
+        remove_stale_parts(directory)  # partial outputs and lock files of a killed run
+        targets.append(output_paths(p, directory, formats))
+    seen: dict[Path, Path] = {}
+    for p, outs in zip(paths, targets, strict=True):
+        if outs[0] in seen and seen[outs[0]] != p:
+            raise InputError(
+                f"{p} and {seen[outs[0]]} would write the same outputs; use separate -o folders"
+            )
+        seen[outs[0]] = p
+    return targets
+
+
+def _resolve_model(
+    spec: EngineSpec, options: TranscribeOptions, on_status: Callable[[str], None] | None
+) -> LocalModel | str:
+    model = spec.resolve_model(options.model)
+    model_name = model.name if isinstance(model, LocalModel) else model
+    check_language(model_name, options.language)
+    if options.translate and model_name.endswith(".en"):
+        raise EngineError(
+            f"model {model_name} knows only English; --translate needs a multilingual model, "
+            f"e.g. --model {model_name.removesuffix('.en')}"
+        )
+    if on_status:
+        where = f" ({model.path})" if isinstance(model, LocalModel) else ""
+        on_status(f"engine {options.engine}, model {model_name}{where}")
+    return model  # type: ignore[no-any-return]
+
+
+def _workers_and_threads(
+    spec: EngineSpec, options: TranscribeOptions, durations_ms: Sequence[int]
+) -> tuple[int, int]:
+    """--jobs and --threads where given, else what the work asks for (parallel_files)."""
+    cores = os.cpu_count() or 1
+    at_once = parallel_files(durations_ms)
+    workers = min(options.jobs, len(durations_ms)) if options.jobs else spec.workers(cores, at_once)
+    return workers, options.threads or spec.threads(cores, workers)
+
+
+def transcribe_files(
+    recordings: Sequence[str | Path],
+    out_dir: str | Path | None,
+    options: TranscribeOptions,
+    on_event: EventCallback | None = None,
+    on_status: Callable[[str], None] | None = None,
+    cluster: Cluster | None = None,
+) -> list[FileResult]:
+    """Transcribe recordings; every input is checked before any model is loaded. With a
+    `cluster`, each recording is a task on a worker offering the `transcribe` resource."""
+    emit = on_event or (lambda e: None)
+    spec = check_engine(options.engine)
+    paths = [Path(r) for r in recordings]
+    if not paths:
+        raise InputError("no recordings given")
+    infos, tracks = validate_recordings(paths, options.audio_track)
+    check_speakers(paths, infos, options)
+    _warn_about_tracks(paths, tracks, emit)
+    targets = _output_targets(paths, out_dir, options.formats)
+    model = _resolve_model(spec, options, on_status)
+    model_name = model.name if isinstance(model, LocalModel) else model
+
+    total = len(paths)
+    results: dict[int, FileResult] = {}
+    pending: list[int] = []
+    translated = [
+        translation_paths(p, outs[0].parent, options.formats, options.translate)
+        for p, outs in zip(paths, targets, strict=True)
+    ]
+    fresh = [
+        _Freshness(p, tuple(outs), options, model_name, tuple(tr))
+        for p, outs, tr in zip(paths, targets, translated, strict=True)
+    ]
+    for i, (p, outs) in enumerate(zip(paths, targets, strict=True)):
+        if fresh[i]():
+            results[i] = FileResult(str(p), "skipped", tuple(map(str, outs)), infos[i].duration_ms)
+            emit(Event("skipped", str(p), i + 1, total, outputs=tuple(map(str, outs))))
+        else:
+            pending.append(i)
+    if not pending:
+        return [results[i] for i in range(total)]
+
+    emit(Event("batch", "", 0, total, duration_ms=sum(infos[i].duration_ms for i in pending)))
+    workers, threads = _workers_and_threads(spec, options, [infos[i].duration_ms for i in pending])
+    speaker_spec = options.speaker_source
+    jobs = [
+        TranscribeJob(
+            str(paths[i]), infos[i].duration_ms, tuple(map(str, targets[i])), options.profile,
+            i + 1, total, tracks[i].index, fresh[i], speaker_spec,
+            tuple(map(str, translated[i])), options.translate if translated[i] else None,
+        )
+        for i in pending
+    ]  # fmt: skip
+    run = BatchRun(options, model, workers, threads, emit)
+    for i, result in zip(pending, run_jobs(jobs, run, cluster), strict=True):
+        results[i] = result
+    return [results[i] for i in range(total)]
