@@ -751,6 +751,7 @@ def _track_level(path: str, track: int) -> float:
 
 # --- loudness ------------------------------------------------------------------------------
 _EBUR128_I = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf|nan) LUFS")
+_EBUR128_PEAK = re.compile(r"Sample peak:\s*\n\s*Peak:\s*(-?[\d.]+|-inf|nan) dBFS")
 
 
 def loudness_args(
@@ -759,15 +760,17 @@ def loudness_args(
     duration_ms: int | None = None,
     pre_filter: str | None = None,
     track: int = 0,
+    peak: bool = False,
 ) -> list[str]:
-    """The audio-only ebur128 pass integrated_loudness runs.
+    """The audio-only ebur128 pass integrated_loudness runs (`peak`: the sample peak too).
 
     `framelog=verbose` keeps the per-frame lines out of stderr on every ffmpeg: the `quiet`
     constant does not exist before ffmpeg 6 ("Unable to parse option value quiet" on 5.1)."""
     args = ["-ss", f"{start_ms / 1000:.3f}"]
     if duration_ms is not None:
         args += ["-t", f"{duration_ms / 1000:.3f}"]
-    chain = (f"{pre_filter}," if pre_filter else "") + "ebur128=framelog=verbose"
+    meter = "ebur128=framelog=verbose" + (":peak=sample" if peak else "")
+    chain = (f"{pre_filter}," if pre_filter else "") + meter
     return args + ["-i", input_path(path), "-vn", "-sn", "-dn", "-map", f"0:a:{track}",
                    "-af", chain, "-f", "null", "-"]  # fmt: skip
 
@@ -782,14 +785,33 @@ def integrated_loudness(
 ) -> float | None:
     """Integrated loudness (LUFS) by the ebur128 filter: no true-peak oversampling, so several
     times cheaper than loudnorm's analysis. None for silence. `record` collects the commands."""
-    args = loudness_args(path, start_ms, duration_ms, pre_filter, track)
+    return loudness_and_peak(path, start_ms, duration_ms, pre_filter, track, record, False)[0]
+
+
+def loudness_and_peak(
+    path: str | os.PathLike[str],
+    start_ms: int = 0,
+    duration_ms: int | None = None,
+    pre_filter: str | None = None,
+    track: int = 0,
+    record: list[list[str]] | None = None,
+    peak: bool = True,
+) -> tuple[float | None, float | None]:
+    """Integrated loudness (LUFS, None for silence) and the sample peak (dBFS, None unless
+    `peak`), in one audio-only pass."""
+    args = loudness_args(path, start_ms, duration_ms, pre_filter, track, peak)
     if record is not None:
         record.append(args)
-    match = _EBUR128_I.findall(run_ffmpeg(args))
+    log = run_ffmpeg(args)
+    match = _EBUR128_I.findall(log)
     if not match:
         raise FFmpegError(f"could not read the loudness of {path}")
     value = float(match[-1])
-    return value if _finite(value) and value > -70 else None
+    peaks = _EBUR128_PEAK.findall(log) if peak else []
+    top = float(peaks[-1]) if peaks else None
+    return (value if _finite(value) and value > -70 else None), (
+        top if top is not None and _finite(top) else None
+    )
 
 
 def _finite(x: float) -> bool:

@@ -40,14 +40,29 @@ TONEMAP = (
 )
 
 
+def needs_constant_rate(info: MediaInfo) -> bool:
+    """A variable-rate source (Zoom, phones), one whose rate is unknown, or one whose video
+    starts apart from its audio gets the fps filter; a constant-rate one needs no filter (it
+    costs a few per cent of the encode)."""
+    return (
+        info.frame_rate is None or info.variable_rate or info.video_start_ms != info.audio_start_ms
+    )
+
+
+def _joined(chain: list[str]) -> str:
+    return ",".join(chain) or "null"  # no filter needed: pass the frames through
+
+
 def video_chain(extract: Extract, options: CutOptions, binary: FFmpegBinary) -> list[str]:
     """Filters from the decoded (already upright: ffmpeg applies the display rotation) frames
     to the output frame, before subtitles: constant frame rate, SDR, square pixels, framing."""
     info = extract.info
     width, height = output_size(info, options.aspect)
     rate = info.frame_rate or 25
-    # a constant rate from the first frame at 0: VFR phone/Zoom video stays in sync
-    chain = [f"fps={rate.numerator}/{rate.denominator}:start_time=0"]
+    chain = []
+    if needs_constant_rate(info):
+        # a constant rate from the first frame at 0: VFR phone/Zoom video stays in sync
+        chain.append(f"fps={rate.numerator}/{rate.denominator}:start_time=0")
     if info.hdr and binary.tonemap:
         chain.append(TONEMAP)
     display = info.display_size
@@ -56,7 +71,7 @@ def video_chain(extract: Extract, options: CutOptions, binary: FFmpegBinary) -> 
     if options.aspect == VERTICAL:
         if options.fill == "blur":
             return [
-                ",".join(chain) + ",split=2[bg][fg];"
+                _joined(chain) + ",split=2[bg][fg];"
                 f"[bg]scale={width}:{height}:force_original_aspect_ratio=increase,"
                 f"crop={width}:{height},boxblur=20:3[bgb];"
                 f"[fg]scale={width}:-2[fgs];[bgb][fgs]overlay=(W-w)/2:(H-h)/2"
@@ -66,11 +81,11 @@ def video_chain(extract: Extract, options: CutOptions, binary: FFmpegBinary) -> 
         crop_w = min(shown_w, round(shown_h * 9 / 16)) // 2 * 2
         crop_h = min(shown_h, round(shown_w * 16 / 9)) // 2 * 2
         chain.append(f"crop={crop_w}:{crop_h},scale={width}:{height}")
-        return [",".join(chain)]
+        return [_joined(chain)]
     decoded = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
     if (width, height) != decoded or info.sar != 1:
         chain.append(f"scale={width}:{height}")
-    return [",".join(chain)]
+    return [_joined(chain)]
 
 
 def audio_chain(

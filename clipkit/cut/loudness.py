@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..ffmpeg import (
     FFmpegBinary,
     MediaInfo,
     find_ffmpeg,
     integrated_loudness,
+    loudness_and_peak,
 )
 from .options import CutOptions, Extract
-
-if TYPE_CHECKING:
-    pass
 
 # --- loudness ------------------------------------------------------------------------------
 
@@ -24,8 +21,16 @@ LIMITER_HEADROOM_DB = 1.5
 MAX_GAIN_DB = 30.0
 
 
+# ebur128 prints the sample peak to 0.1 dB
+PEAK_MARGIN_DB = 0.1
+
+
+def limit_db(options: CutOptions) -> float:
+    return options.true_peak - LIMITER_HEADROOM_DB
+
+
 def limiter(options: CutOptions, binary: FFmpegBinary) -> str:
-    limit = 10 ** ((options.true_peak - LIMITER_HEADROOM_DB) / 20)
+    limit = 10 ** (limit_db(options) / 20)
     # `latency` (ffmpeg >= 5.1) removes the limiter's 5 ms look-ahead delay; older ones keep it
     latency = ":latency=true" if binary.alimiter_latency else ""
     return f"alimiter=limit={limit:.4f}:attack=5:release=50:level=false{latency}"
@@ -66,11 +71,14 @@ def plan_gain(
     source, start, dur = extract.source, extract.start_ms, extract.duration_ms
     binary = find_ffmpeg()
     track = extract.audio_track
-    measured = integrated_loudness(source, start, dur, downmix(extract.info), track, record)
+    measured, peak = loudness_and_peak(source, start, dur, downmix(extract.info), track, record)
     if measured is None:
         return None
     points = [(0.0, measured)]
-    gain = options.loudness - measured
+    gain = min(options.loudness - measured, MAX_GAIN_DB)
+    if peak is not None and peak + gain <= limit_db(options) - PEAK_MARGIN_DB:
+        # no sample reaches the limiter: the chain is a plain gain, and loudness moves with it
+        return GainPlan(gain, measured + gain)
     result = GainPlan(gain, measured)
     for _ in range(6):
         chain = loudness_chain(gain, options, extract.info, binary)
