@@ -143,6 +143,7 @@ format: install
 	$(VENV)/bin/ruff check --fix clipkit tests bench samples
 
 bench: install
+	@$(PY) -c "import pywhispercpp" 2>/dev/null || $(VENV)/bin/pip install -q pywhispercpp  # whisper.cpp, for comparison
 	$(PY) bench/bench_transcribe.py
 	$(PY) bench/bench_long.py
 	$(PY) bench/bench_realspeech.py
