@@ -762,7 +762,7 @@ def loudness_args(
     track: int = 0,
     peak: bool = False,
 ) -> list[str]:
-    """The audio-only ebur128 pass integrated_loudness runs (`peak`: the sample peak too).
+    """The audio-only ebur128 pass loudness_and_peak runs (`peak`: the sample peak too).
 
     `framelog=verbose` keeps the per-frame lines out of stderr on every ffmpeg: the `quiet`
     constant does not exist before ffmpeg 6 ("Unable to parse option value quiet" on 5.1)."""
@@ -775,19 +775,6 @@ def loudness_args(
                    "-af", chain, "-f", "null", "-"]  # fmt: skip
 
 
-def integrated_loudness(
-    path: str | os.PathLike[str],
-    start_ms: int = 0,
-    duration_ms: int | None = None,
-    pre_filter: str | None = None,
-    track: int = 0,
-    record: list[list[str]] | None = None,
-) -> float | None:
-    """Integrated loudness (LUFS) by the ebur128 filter: no true-peak oversampling, so several
-    times cheaper than loudnorm's analysis. None for silence. `record` collects the commands."""
-    return loudness_and_peak(path, start_ms, duration_ms, pre_filter, track, record, False)[0]
-
-
 def loudness_and_peak(
     path: str | os.PathLike[str],
     start_ms: int = 0,
@@ -798,7 +785,8 @@ def loudness_and_peak(
     peak: bool = True,
 ) -> tuple[float | None, float | None]:
     """Integrated loudness (LUFS, None for silence) and the sample peak (dBFS, None unless
-    `peak`), in one audio-only pass."""
+    `peak`), in one audio-only pass of the ebur128 filter: no true-peak oversampling, so several
+    times cheaper than loudnorm's analysis. `record` collects the commands."""
     args = loudness_args(path, start_ms, duration_ms, pre_filter, track, peak)
     if record is not None:
         record.append(args)

@@ -8,7 +8,6 @@ from ..ffmpeg import (
     FFmpegBinary,
     MediaInfo,
     find_ffmpeg,
-    integrated_loudness,
     loudness_and_peak,
 )
 from .options import CutOptions, Extract
@@ -82,7 +81,7 @@ def plan_gain(
     result = GainPlan(gain, measured)
     for _ in range(6):
         chain = loudness_chain(gain, options, extract.info, binary)
-        level = integrated_loudness(source, start, dur, chain, track, record)
+        level = loudness_and_peak(source, start, dur, chain, track, record, peak=False)[0]
         if level is None:
             break
         result = GainPlan(gain, level)
