@@ -91,17 +91,25 @@ def spread_text(text: str, cues: Sequence[Cue], profile: Profile) -> list[Cue]:
         previous = best
     bounds = [0, *cuts, len(tokens)]
     groups = [list(tokens[bounds[k] : bounds[k + 1]]) for k in range(len(cues))]
-    capacity = profile.max_chars_per_line * profile.max_lines
+    lines_hold = profile.max_chars_per_line * profile.max_lines
+
+    def room(k: int) -> int:
+        """What cue k can show: its lines, and what can be read in its time (English often
+        runs longer than the original, and the track keeps the original's times)."""
+        if not profile.max_cps:
+            return lines_hold
+        readable = int(profile.max_cps * (cues[k].end - cues[k].start) / 1000)
+        return max(1, min(lines_hold, readable))
 
     def size(words: list[str]) -> int:
         return char_count(" ".join(words))
 
     for k in range(len(groups) - 1):  # what overflows a cue moves on to the next one
-        while len(groups[k]) > 1 and size(groups[k]) > capacity:
+        while len(groups[k]) > 1 and size(groups[k]) > room(k):
             groups[k + 1].insert(0, groups[k].pop())
     for k in range(len(groups) - 1, 0, -1):  # and back, where the cue before has room
-        while len(groups[k]) > 1 and size(groups[k]) > capacity:
-            if size([*groups[k - 1], groups[k][0]]) > capacity:
+        while len(groups[k]) > 1 and size(groups[k]) > room(k):
+            if size([*groups[k - 1], groups[k][0]]) > room(k - 1):
                 break
             groups[k - 1].append(groups[k].pop(0))
     out = []

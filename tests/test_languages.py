@@ -80,6 +80,18 @@ def test_spread_text(text: str, sources: list[str], expected: list[tuple[str, ..
     assert " ".join(" ".join(c.lines) for c in out).split() == text.split()  # no word lost
 
 
+def test_spread_text_keeps_every_cue_readable_in_its_time() -> None:
+    """English runs longer than the original; the track keeps the original's times, so words a
+    short cue cannot be read in (20 cps) move to the next cue rather than break the rule."""
+    from clipkit.subtitles import check_cues
+
+    cues = [cue(0, 1200, "Je suis arrivée ici il y a dix ans."), cue(1300, 5000, "Bon.")]
+    out = spread_text("I arrived in this neighbourhood ten years ago. Good.", cues, Profile())
+    assert [v for v in check_cues(out, Profile()) if v.rule == "reading-speed"] == []
+    assert out[0].lines == ("I arrived in this",) and out[1].lines[0].startswith("neighbourhood")
+    assert " ".join(" ".join(c.lines) for c in out).split()[-1] == "Good."
+
+
 @pytest.mark.parametrize(
     ("profile", "language", "per_line", "target", "ceiling"),
     [
