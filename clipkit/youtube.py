@@ -12,13 +12,15 @@ import json
 import os
 import socket
 import ssl
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import AuthError, ClipkitError, ConfigError, InputError, QuotaError, YouTubeError
 from .fsutil import atomic_write_text
+from .publish.items import VideoMeta
+from .publish.options import UploadSettings
 from .resources import clipkit_home, configs_dir
 
 SCOPES = [
@@ -31,15 +33,6 @@ LOGIN_HINT = "run `clipkit auth login`"
 
 
 # --- configuration -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UploadSettings:
-    chunk_size: int = 4 * 1024 * 1024
-    retries: int = 8
-    retry_base_seconds: float = 1.0
-    retry_max_seconds: float = 64.0
-    timeout_seconds: float = 60.0
 
 
 def parse_size(text: str) -> int:
@@ -236,6 +229,17 @@ def login_status() -> dict[str, Any]:
 # --- the client ----------------------------------------------------------------------------
 
 
+@contextmanager
+def connected_channel(settings: UploadSettings) -> Iterator[YouTubeChannel]:
+    """The logged-in channel; an access token refreshed during the run is saved at the end."""
+    creds = fresh_credentials()
+    try:
+        yield YouTubeChannel(build_client(creds, api_root(), settings.timeout_seconds))
+    finally:
+        if creds.token:
+            save_token(creds)
+
+
 def build_client(creds: Any, root: str | None, timeout: float) -> Any:
     from google_auth_httplib2 import AuthorizedHttp
     from googleapiclient.discovery import build_from_document
@@ -338,20 +342,18 @@ def _media_upload_class() -> Any:  # built lazily: googleapiclient is an optiona
     return BytesFileUpload
 
 
-def _video_body(
-    title: str, description: str, tags: Sequence[str], language: str, privacy: str, category: str
-) -> dict[str, Any]:
+def _video_body(meta: VideoMeta) -> dict[str, Any]:
     """A video's snippet and status, as uploaded and as updated."""
     return {
         "snippet": {
-            "title": title,
-            "description": description,
-            "tags": list(tags),
-            "categoryId": category,
-            "defaultLanguage": language,
-            "defaultAudioLanguage": language,
+            "title": meta.title,
+            "description": meta.description,
+            "tags": list(meta.tags),
+            "categoryId": meta.category,
+            "defaultLanguage": meta.language,
+            "defaultAudioLanguage": meta.language,
         },
-        "status": {"privacyStatus": privacy, "selfDeclaredMadeForKids": False},
+        "status": {"privacyStatus": meta.privacy, "selfDeclaredMadeForKids": False},
     }
 
 
@@ -454,8 +456,8 @@ class YouTubeChannel:
         return run
 
     def list_uploads(self, uploads: str, token: str | None) -> Call:
-        """A page of the channel's uploads with their tags and metadata:
-        ([(video id, tags, {title, description, privacy})], next page token)."""
+        """A page of the channel's uploads with their metadata, every tag included:
+        ([(video id, VideoMeta)], next page token)."""
         request = self.client.playlistItems().list(
             part="contentDetails", playlistId=uploads, maxResults=50, pageToken=token
         )
@@ -472,10 +474,13 @@ class YouTubeChannel:
             out = []
             for v in videos:
                 snippet, status = v.get("snippet", {}), v.get("status", {})
-                out.append((str(v["id"]), list(snippet.get("tags") or []), {
-                    "title": snippet.get("title", ""), "description": snippet.get("description", ""),
-                    "privacy": status.get("privacyStatus", ""),
-                }))  # fmt: skip
+                meta = VideoMeta(
+                    title=snippet.get("title", ""),
+                    description=snippet.get("description", ""),
+                    tags=tuple(snippet.get("tags") or ()),
+                    privacy=status.get("privacyStatus", ""),
+                )
+                out.append((str(v["id"]), meta))
             return out, page.get("nextPageToken")
 
         return run
@@ -514,43 +519,19 @@ class YouTubeChannel:
     # videos
 
     def upload(
-        self,
-        video: Path,
-        *,
-        title: str,
-        description: str,
-        tags: Sequence[str],
-        language: str,
-        privacy: str,
-        category: str,
-        chunk_size: int,
-        session_uri: str | None,
+        self, video: Path, meta: VideoMeta, *, chunk_size: int, session_uri: str | None
     ) -> YouTubeUpload:
-        body = _video_body(title, description, tags, language, privacy, category)
         media = _media_upload_class()(
             str(video), mimetype="video/mp4", chunksize=chunk_size, resumable=True
         )
         request = self.client.videos().insert(
-            part="snippet,status", body=body, media_body=media, notifySubscribers=False
+            part="snippet,status", body=_video_body(meta), media_body=media, notifySubscribers=False
         )
         return YouTubeUpload(request, session_uri)
 
-    def update_video(
-        self,
-        video_id: str,
-        *,
-        title: str,
-        description: str,
-        tags: Sequence[str],
-        language: str,
-        privacy: str,
-        category: str,
-    ) -> Call:
+    def update_video(self, video_id: str, meta: VideoMeta) -> Call:
         # videos.update replaces the parts it names: send them whole, as the upload did
-        body = {
-            "id": video_id,
-            **_video_body(title, description, tags, language, privacy, category),
-        }
+        body = {"id": video_id, **_video_body(meta)}
         request = self.client.videos().update(part="snippet,status", body=body)
         return lambda: request.execute()
 

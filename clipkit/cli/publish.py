@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -86,121 +87,115 @@ def publish(
 
     Example: clipkit publish extracts/ --playlist "Our Voices" --dry-run
     """
-    from dataclasses import replace as dc_replace
-
-    from ..publish import (
-        UNVERIFIED_NOTE,
-        Publisher,
-        PublishOptions,
-        PublishState,
-        collect,
-        plan_calls,
-        quota_estimate,
-        with_consent,
-        with_signoff,
-    )
-    from ..youtube import (
-        YouTubeChannel,
-        api_root,
-        build_client,
-        fresh_credentials,
-        parse_size,
-        youtube_config,
-    )
+    from ..publish import PublishOptions, PublishState, choose_items
+    from ..youtube import youtube_config
 
     costs, settings = youtube_config()
-    if chunk_size:
-        settings = dc_replace(settings, chunk_size=parse_size(chunk_size))
-    if retries is not None:
-        settings = dc_replace(settings, retries=retries)
-    if retry_wait is not None:
-        settings = dc_replace(settings, retry_base_seconds=retry_wait)
-    if timeout is not None:
-        settings = dc_replace(settings, timeout_seconds=timeout)
     options = PublishOptions(
         playlist=playlist, privacy=privacy, captions=captions, replace=replace, thumbnail_at=thumbnail_at, prune=prune,
         quota_budget=quota_budget if quota_budget is not None else costs.get("daily_budget"),
-        language=language, settings=settings, costs=costs,
+        language=language, costs=costs,
+        settings=_upload_settings(settings, chunk_size, retries, retry_wait, timeout),
     )  # fmt: skip
-    from ..errors import InputError
-
     project = _project()
-    if not paths:
-        if project is None:
-            raise InputError("no extracts given (a folder of extracts or NAME.json sidecars)")
-        paths = (project.extracts,)
-    if not playlist:
+    if not playlist and (paths or project is not None):  # (no extracts at all: said first)
+        from ..errors import InputError
+
         raise InputError(
             "no playlist: pass --playlist TITLE or set [publish] playlist in clipkit.toml"
         )
-    items = collect(list(paths), language)
-    if project is not None:  # lived-experience stories go online only with consent given
-        items, held = with_consent(items, project.root)
-        for line in held:
-            click.echo(f"Warning: {line}", err=True)
-        if not items:
-            raise InputError('nothing to publish: no extract\'s story has consent = "given"')
-        from ..signoff import required
-
-        if required(project.settings):  # and each extract approved by its storyteller
-            items, unsigned = with_signoff(items)
-            for line in unsigned:
-                click.echo(f"Warning: {line}", err=True)
-            if not items:
-                raise InputError("nothing to publish: no extract is approved by its storyteller")
+    items = choose_items(
+        paths, language, project, lambda line: click.echo(f"Warning: {line}", err=True)
+    )
     state = PublishState.for_items(items, load=not resync)  # --resync starts from nothing
     if dry_run:
-        calls = plan_calls(items, state, options)
-        units, daily, per_day = quota_estimate(calls, options)
-        click.echo(f"Would publish {len(items)} extract(s) to playlist {playlist!r} ({privacy}):")
-        for c in calls:
-            who = c.item.video.name if c.item else "playlist" if "playlist" in c.call else "channel"
-            note = f" ({c.note})" if c.note else ""
-            click.echo(f"  {who}: {c.call}{note}  {costs.get(c.call, 1)} units")
-        for item in items:
-            for fix in item.fixups:
-                click.echo(f"  note: {item.sidecar.name}: {fix}")
-        click.echo(
-            f"Estimated quota: {units} units of the {daily}-unit daily budget (budget for this "
-            f"run: {options.quota_budget}); a day's quota uploads about {per_day} "
-            "extracts with their captions."
-        )
-        if privacy != "private":
-            click.echo(f"Note: {UNVERIFIED_NOTE}.")
+        _print_plan(items, state, options)
         return
-    from ..fsutil import item_lock
+    _publish_locked(items, state.path, options, resync, quiet, as_json)
 
-    creds = fresh_credentials()
-    channel = YouTubeChannel(build_client(creds, api_root(), settings.timeout_seconds))
-    printer = ProgressPrinter(quiet, verb="uploading", in_bytes=True, skipped="already published")
+
+def _upload_settings(
+    settings: Any,
+    chunk_size: str | None,
+    retries: int | None,
+    wait: float | None,
+    timeout: float | None,
+) -> Any:
+    """configs/youtube.toml's transfer settings with the command line's overrides."""
+    from dataclasses import replace
+
+    from ..youtube import parse_size
+
+    if chunk_size:
+        settings = replace(settings, chunk_size=parse_size(chunk_size))
+    if retries is not None:
+        settings = replace(settings, retries=retries)
+    if wait is not None:
+        settings = replace(settings, retry_base_seconds=wait)
+    if timeout is not None:
+        settings = replace(settings, timeout_seconds=timeout)
+    return settings
+
+
+def _print_plan(items: list[Any], state: Any, options: Any) -> None:
+    from ..publish import UNVERIFIED_NOTE, plan_calls, quota_estimate
+
+    calls = plan_calls(items, state, options)
+    units, daily, per_day = quota_estimate(calls, options)
+    click.echo(
+        f"Would publish {len(items)} extract(s) to playlist {options.playlist!r} ({options.privacy}):"
+    )
+    for c in calls:
+        who = c.item.video.name if c.item else "playlist" if "playlist" in c.call else "channel"
+        note = f" ({c.note})" if c.note else ""
+        click.echo(f"  {who}: {c.call}{note}  {options.costs.get(c.call, 1)} units")
+    for item in items:
+        for fix in item.fixups:
+            click.echo(f"  note: {item.sidecar.name}: {fix}")
+    click.echo(
+        f"Estimated quota: {units} units of the {daily}-unit daily budget (budget for this "
+        f"run: {options.quota_budget}); a day's quota uploads about {per_day} "
+        "extracts with their captions."
+    )
+    if options.privacy != "private":
+        click.echo(f"Note: {UNVERIFIED_NOTE}.")
+
+
+def _publish_locked(
+    items: list[Any], state_path: Path, options: Any, resync: bool, quiet: bool, as_json: bool
+) -> None:
+    """One publish at a time per folder of extracts: a second run waits, then finds it done."""
+    from ..fsutil import item_lock
+    from ..publish import Publisher, PublishState
+    from ..youtube import connected_channel
 
     def waiting() -> None:
-        click.echo(f"Waiting: another clipkit publish is running on {state.path.parent}", err=True)
+        click.echo(f"Waiting: another clipkit publish is running on {state_path.parent}", err=True)
 
-    # one publish at a time per folder of extracts: a second run waits, then finds it all done
-    with item_lock(state.path, waiting):
-        # read again: the other run may have published
-        state = PublishState(state.path, load=not resync)
+    printer = ProgressPrinter(quiet, verb="uploading", in_bytes=True, skipped="already published")
+    with connected_channel(options.settings) as channel, item_lock(state_path, waiting):
+        # read only now: the other run may have published
+        state = PublishState(state_path, load=not resync)
         publisher = Publisher(channel, state, options, printer)
-        try:
-            if resync:
-                found = publisher.resync(items)
-                if as_json:
-                    click.echo(json.dumps({"found": [i.slug for i in found], "of": len(items),
-                                           "quota_used": publisher.used}, indent=2))  # fmt: skip
-                elif not quiet:
-                    click.echo(f"Resynced {state.path}: {len(found)} of {len(items)} extract(s) "
-                               f"found on the channel; {publisher.used} quota units used", err=True)  # fmt: skip
-                return
-            outcomes = publisher.run(items)
-        finally:
-            if creds.token:
-                from ..youtube import save_token
+        if resync:
+            found = publisher.resync(items)
+            if as_json:
+                click.echo(json.dumps({"found": [i.slug for i in found], "of": len(items),
+                                       "quota_used": publisher.used}, indent=2))  # fmt: skip
+            elif not quiet:
+                click.echo(f"Resynced {state.path}: {len(found)} of {len(items)} extract(s) "
+                           f"found on the channel; {publisher.used} quota units used", err=True)  # fmt: skip
+            return
+        outcomes = publisher.run(items)
+    _report(outcomes, state.playlist_id(options.playlist), publisher.used, quiet, as_json)
 
-                save_token(creds)  # keep a token refreshed during the run
+
+def _report(
+    outcomes: list[Any], playlist_id: str | None, used: int, quiet: bool, as_json: bool
+) -> None:
     if as_json:
         click.echo(json.dumps({
-            "playlist": state.playlist_id(playlist), "quota_used": publisher.used,
+            "playlist": playlist_id, "quota_used": used,
             "extracts": [{"slug": o.item.slug, "status": o.status, "video_id": o.video_id, "notes": o.notes} for o in outcomes],
         }, indent=2))  # fmt: skip
     if not quiet:
@@ -211,7 +206,7 @@ def publish(
             f"Published {done} of {len(outcomes)} extract(s)"
             + (f", {updated} with new metadata" if updated else "")
             + (f", {already} already published" if already else "")
-            + f"; {publisher.used} quota units used",
+            + f"; {used} quota units used",
             err=True,
         )
     changed = [o for o in outcomes if o.status == "changed"]
