@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_transcribe import measure  # noqa: E402
 
-from clipkit.ffmpeg import bundled_ffmpeg, decode_audio, run_ffmpeg  # noqa: E402
+from clipkit.ffmpeg import bundled_ffmpeg, run_ffmpeg  # noqa: E402
+from clipkit.media import decode_audio  # noqa: E402
 
 RATE = 16000
 REALSPEECH = ROOT.parent / "shared" / "realspeech"
@@ -111,7 +112,7 @@ def der(reference: list, turns: list[dict], collar: float) -> float:
 def one(path: str, out: str) -> None:
     """In a fresh process: diarize `path`, write the turns as JSON."""
     from clipkit.diarize import diarize
-    from clipkit.ffmpeg import iter_audio
+    from clipkit.media import iter_audio
 
     turns = diarize(iter_audio(Path(path), block_seconds=60.0))
     Path(out).write_text(json.dumps([t.__dict__ for t in turns]))

@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clipkit.ffmpeg import find_ffmpeg, probe  # noqa: E402
+from clipkit.ffmpeg import find_ffmpeg  # noqa: E402
+from clipkit.media import probe  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "conversation.mp4"
 

@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_transcribe import BARE, measure  # noqa: E402
 
-from clipkit.ffmpeg import bundled_ffmpeg, probe, run_ffmpeg  # noqa: E402
+from clipkit.ffmpeg import bundled_ffmpeg, run_ffmpeg  # noqa: E402
+from clipkit.media import probe  # noqa: E402
 from clipkit.metrics import word_error_rate  # noqa: E402
 from clipkit.models import resolve_model  # noqa: E402
 

@@ -29,7 +29,8 @@ SAMPLE = ROOT / "samples" / "conversation.mp4"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clipkit.ffmpeg import probe, run_ffmpeg  # noqa: E402
+from clipkit.ffmpeg import run_ffmpeg  # noqa: E402
+from clipkit.media import probe  # noqa: E402
 from clipkit.models import resolve_model  # noqa: E402
 
 BARE = """

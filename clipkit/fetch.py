@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .errors import ClipkitError, InputError
-from .ffmpeg import find_ffmpeg, probe, sha256_file
+from .ffmpeg import find_ffmpeg, sha256_file
 from .fsutil import atomic_path, atomic_write_text
+from .media import probe
 from .plan import slugify
 from .progress import Event, EventCallback
 

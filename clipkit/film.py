@@ -284,7 +284,7 @@ class FilmResult:
 
 def film_moments(project: Project, spec: FilmSpec, where: Path) -> tuple[list[Segment], list[str]]:
     """The moments of a film from the project's cut extracts, consent and sign-off kept."""
-    from .ffmpeg import probe
+    from .media import probe
     from .sidecar import NotASidecar, read_sidecar
     from .signoff import left_out, load_signoffs, required, state_of
     from .stories import consent_of, load_stories
@@ -351,8 +351,9 @@ def render_film(
 ) -> FilmResult:  # fmt: skip
     """films/NAME.toml into films/NAME.mp4 (+ .srt, .txt chapters, .json); skipped when the film
     and everything it is made from are unchanged."""
-    from .ffmpeg import probe, run_ffmpeg, sha256_file
+    from .ffmpeg import run_ffmpeg, sha256_file
     from .fsutil import atomic_path, atomic_write_text, item_lock, temp_dir
+    from .media import probe
     from .resources import fonts_dir
 
     spec = read_film(path)

@@ -82,7 +82,7 @@ class Voices:
 def voices_from_files(files: Sequence[Path]) -> Voices:
     import numpy as np
 
-    from .ffmpeg import iter_audio
+    from .media import iter_audio
 
     levels = [frame_levels(iter_audio(f, block_seconds=60.0))[0] for f in files]
     for f, lv in zip(files, levels, strict=True):
@@ -96,7 +96,7 @@ def voices_from_files(files: Sequence[Path]) -> Voices:
 
 
 def voices_from_channels(recording: Path, track: int = 0) -> Voices:
-    from .ffmpeg import iter_audio
+    from .media import iter_audio
 
     levels = frame_levels(iter_audio(recording, track=track, block_seconds=60.0, channels=True))
     if levels.shape[0] < 2:

@@ -20,7 +20,7 @@ import pytest
 from distributed import Client
 
 from clipkit.cluster import loads_on_worker
-from clipkit.ffmpeg import probe
+from clipkit.media import probe
 
 from .conftest import frame, invoke
 

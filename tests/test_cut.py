@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import srt
 
-from clipkit.ffmpeg import probe
+from clipkit.media import probe
 from clipkit.timecode import format_clock
 
 from .conftest import SAMPLE, invoke, measure_loudness

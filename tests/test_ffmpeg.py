@@ -12,13 +12,12 @@ from clipkit.errors import FFmpegError, MediaError
 from clipkit.ffmpeg import (
     bundled_ffmpeg,
     check_binary,
-    decode_audio,
     error_cause,
     find_ffmpeg,
     input_path,
-    probe,
     run_ffmpeg,
 )
+from clipkit.media import decode_audio, probe
 
 from .conftest import SAMPLE, SCRIPT, invoke
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import srt
 
-from clipkit.ffmpeg import probe
 from clipkit.film import FilmSpec, Segment, plan_film
+from clipkit.media import probe
 
 from .conftest import SAMPLE, frame, invoke, measure_loudness
 from .test_publish import fake  # noqa: F401 - the fixture

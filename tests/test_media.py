@@ -15,7 +15,8 @@ import av
 import numpy as np
 import pytest
 
-from clipkit.ffmpeg import bundled_ffmpeg, probe
+from clipkit.ffmpeg import bundled_ffmpeg
+from clipkit.media import probe
 
 from .conftest import SAMPLE, ffmpeg, frame, invoke, measure_loudness
 

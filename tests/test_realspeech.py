@@ -152,7 +152,7 @@ def test_speakers_told_apart_by_voice_on_real_recordings() -> None:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     from clipkit.diarize import diarize
-    from clipkit.ffmpeg import iter_audio
+    from clipkit.media import iter_audio
 
     scores = {}
     for item in items():

@@ -15,7 +15,7 @@ import srt
 from pyannote.core import Annotation, Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from clipkit.ffmpeg import decode_audio
+from clipkit.media import decode_audio
 
 from .conftest import ffmpeg, frame, invoke
 
@@ -208,7 +208,7 @@ def reference(turns: list[tuple[int, int, str]]) -> Annotation:
 def test_auto_tells_voices_apart_in_the_mix(conversation: dict, tmp_path: Path) -> None:
     """The mixed mono file alone: diarization error rate (pyannote.metrics) within 25 %."""
     from clipkit.diarize import diarize
-    from clipkit.ffmpeg import iter_audio
+    from clipkit.media import iter_audio
 
     turns = diarize(iter_audio(conversation["mono"], block_seconds=60.0))
     hyp = Annotation()

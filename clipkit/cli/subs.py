@@ -63,7 +63,7 @@ def subs_check(file: Path, profile: str | None, media: Path | None, as_json: boo
         if media.suffix.lower() == ".json":
             end = read_transcript(media).duration_ms
         else:
-            from ..ffmpeg import probe
+            from ..media import probe
 
             end = probe(media).duration_ms
     found = check_cues(cues, rules, end)

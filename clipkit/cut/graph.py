@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..ffmpeg import (
-    FFmpegBinary,
-    MediaInfo,
-    escape_filter_value,
-    find_ffmpeg,
-    input_path,
-)
+from ..ffmpeg import FFmpegBinary, escape_filter_value, find_ffmpeg, input_path
+from ..media import MediaInfo
 from ..resources import fonts_dir
 from .loudness import downmix, loudness_chain
 from .options import MADE_BY, VERTICAL, CutOptions, Extract

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ffmpeg import (
-    FFmpegBinary,
-    MediaInfo,
-    find_ffmpeg,
-    loudness_and_peak,
-)
+from ..ffmpeg import FFmpegBinary, find_ffmpeg, loudness_and_peak
+from ..media import MediaInfo
 from .options import CutOptions, Extract
 
 # --- loudness ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..ffmpeg import MediaInfo
+from ..media import MediaInfo
 from ..plan import PlanRow
 from ..settings import default as setting_default
 from ..timecode import parse_timecode

@@ -14,14 +14,9 @@ from typing import TYPE_CHECKING
 
 from ..burn import load_style
 from ..errors import ClipkitError, InputError, PlanError
-from ..ffmpeg import (
-    SILENT_TRACK_DB,
-    MediaInfo,
-    probe,
-    speech_track,
-)
 from ..find import FIND_ORIGIN
 from ..formats import read_cues, read_transcript
+from ..media import SILENT_TRACK_DB, MediaInfo, probe, speech_track
 from ..plan import PlanRow, slugify
 from ..profiles import load_profile
 from ..sidecar import (

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BudgetReached, ClipkitError
-from ..ffmpeg import grab_frame, probe
+from ..ffmpeg import grab_frame
 from ..fsutil import temp_dir
+from ..media import probe
 from ..progress import Event, EventCallback
 from .executor import Executor, Platform
 from .items import Item, VideoMeta, marker_of

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from ..engines import EngineSpec, check_engine
 from ..errors import EngineError, InputError, MediaError, OutputError
-from ..ffmpeg import SILENT_TRACK_DB, AudioTrack, MediaInfo, probe, speech_track
 from ..fsutil import is_up_to_date, remove_stale_parts
+from ..media import SILENT_TRACK_DB, AudioTrack, MediaInfo, probe, speech_track
 from ..models import LocalModel
 from ..progress import Event, EventCallback
 from .jobs import (

@@ -10,8 +10,8 @@ from pathlib import Path
 from ..align import refine_transcript, snap_to_speech, speech_regions
 from ..engines import Engine
 from ..errors import InputError
-from ..ffmpeg import iter_audio
 from ..formats import write
+from ..media import iter_audio
 from ..recover import recover_skipped
 from ..speakers import SpeakerSource, with_speakers
 from ..subtitles import Cue, Profile, shape_words

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..ffmpeg import iter_audio
+from ..media import iter_audio
 from ..transcript import Segment, Transcript
 
 # Long recordings are transcribed in windows of about two minutes, each ending at the quietest
