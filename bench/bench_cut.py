@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from clipkit.ffmpeg import escape_filter_value, find_ffmpeg, run_ffmpeg  # noqa: E402
 from clipkit.resources import fonts_dir  # noqa: E402
-from clipkit.subtitles import Cue, render_srt, shift_cues, slice_cues  # noqa: E402
+from clipkit.subtitle_text import render_srt  # noqa: E402
+from clipkit.subtitles import Cue, shift_cues, slice_cues  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "conversation.mp4"
 SENTENCES = [

@@ -27,7 +27,8 @@ from . import __version__
 from .errors import InputError
 from .project import Project
 from .sidecar import EXTRACT_FORMAT
-from .subtitles import Cue, render_srt
+from .subtitle_text import render_srt
+from .subtitles import Cue
 from .timecode import format_clock
 
 KEYS = {"title", "subtitle", "moments", "end", "crossfade", "card", "lower_thirds"}

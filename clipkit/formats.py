@@ -13,7 +13,8 @@ from pathlib import Path
 from . import __version__
 from .errors import InputError, SubtitleError
 from .fsutil import atomic_write_text
-from .subtitles import Cue, parse_srt, parse_vtt, render_srt, render_vtt
+from .subtitle_text import parse_srt, parse_vtt, render_srt, render_vtt
+from .subtitles import Cue
 from .transcript import Transcript, from_json_dict, render_text, to_json_dict, transcript_from_cues
 
 

@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import importlib.util
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,26 +144,31 @@ def _install_hint(name: str) -> str:
     )
 
 
-def resolve_model(name_or_path: str, engine: str) -> LocalModel | str:
+Convert = Callable[[Path, Path], LocalModel]  # (CTranslate2 folder, .pt to write) -> the model
+
+
+def resolve_model(
+    name_or_path: str, engine: str, convert: Convert | None = None
+) -> LocalModel | str:
     """A local model for `engine`, or the bare name when the engine may download it itself.
+    `convert` is how the openai-whisper engine rebuilds its checkpoint from a CTranslate2
+    model (the engine owns conversion; finding models does not depend on it).
 
     Raises ModelNotFoundError when nothing local matches and downloading is off or impossible.
     """
     path = Path(name_or_path).expanduser()
     if path.exists() or os.sep in name_or_path or name_or_path.endswith(".pt"):
-        return _resolve_path(path, engine)
+        return _resolve_path(path, engine, convert)
     name = name_or_path
     local = [m for m in list_local_models() if m.name == name]
     wanted = CT2 if engine == "faster-whisper" else OPENAI
     for m in local:
         if m.format == wanted:
             return m
-    if engine == "openai-whisper":
-        from .engines.convert import convert_ct2_to_openai
-
+    if engine == "openai-whisper" and convert is not None:
         for m in local:
             if m.format == CT2:  # rebuild an openai-whisper checkpoint once, then reuse it
-                return convert_ct2_to_openai(Path(m.path), models_cache() / f"{name}.pt")
+                return convert(Path(m.path), models_cache() / f"{name}.pt")
     if name not in WHISPER_NAMES and not name.startswith("distil-"):
         raise ModelNotFoundError(f"unknown model {name!r}: {_install_hint(name)}")
     if _offline():
@@ -170,7 +176,7 @@ def resolve_model(name_or_path: str, engine: str) -> LocalModel | str:
     return name  # the engine downloads it; a failure is reported with the same hint
 
 
-def _resolve_path(path: Path, engine: str) -> LocalModel:
+def _resolve_path(path: Path, engine: str, convert: Convert | None) -> LocalModel:
     if not path.exists():
         raise ModelNotFoundError(f"model path {path} does not exist")
     if engine == "faster-whisper":
@@ -186,11 +192,9 @@ def _resolve_path(path: Path, engine: str) -> LocalModel:
         )
     if path.is_file():
         return LocalModel(path.stem, OPENAI, str(path), "path")
-    if is_ct2_dir(path):
-        from .engines.convert import convert_ct2_to_openai
-
+    if is_ct2_dir(path) and convert is not None:
         digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-        return convert_ct2_to_openai(path, models_cache() / f"{path.name}-{digest}.pt")
+        return convert(path, models_cache() / f"{path.name}-{digest}.pt")
     raise ModelNotFoundError(
         f"{path} is neither an openai-whisper checkpoint nor a CTranslate2 folder"
     )

@@ -10,16 +10,10 @@ sequence so that sentence ends, pauses and speaker changes win over mid-phrase s
 
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-import srt as srtlib
-
-from .errors import SubtitleError
-from .timecode import format_vtt_time
+from .linebreak import ARTICLES, SENTENCE_END, bare_word, break_lines, break_penalty, char_count
 
 
 @dataclass(frozen=True)
@@ -77,139 +71,6 @@ class Violation:
     def describe(self) -> str:
         kind = "hard" if self.hard else "soft"
         return f"cue {self.cue}: {self.rule} {self.value:g} (limit {self.limit:g}, {kind})"
-
-
-def char_count(text: str) -> int:
-    """Count user-perceived characters (NFC code points, no combining marks), never bytes."""
-    normal = unicodedata.normalize("NFC", text)
-    return sum(1 for ch in normal if not unicodedata.combining(ch))
-
-
-# --- line breaking -------------------------------------------------------------------------
-
-# Word classes for English line-break rules. Other languages get the punctuation and balance
-# rules only; the lists are deliberately small and conservative.
-_ARTICLES_DETERMINERS = frozenset(
-    "a an the this that these those my your his her its our their some any every no each "
-    "another such what which whose".split()
-)
-_ARTICLES = frozenset(("a", "an", "the"))  # a line never ends with one
-_CONJUNCTIONS = frozenset(
-    "and but or nor so yet because although though while whereas if unless until since "
-    "when whenever where wherever that which who whom whose as than whether".split()
-)
-_PREPOSITIONS = frozenset(
-    "of in on at to for with from by about into onto over after before under between through "
-    "during without within against among around across behind beyond like near towards toward "
-    "upon via".split()
-)
-_AUXILIARIES = frozenset(
-    "am is are was were be been being have has had do does did will would shall should can "
-    "could may might must".split()
-)
-_PRONOUNS = frozenset("i you he she it we they".split())
-_OBJECT_PRONOUNS = frozenset("me him us them".split())
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-_CLAUSE_END = re.compile(r"[,;:—–-][\"'”’)\]]*$")
-
-
-def _bare(word: str) -> str:
-    return re.sub(r"^[^\w']+|[^\w']+$", "", word).lower()
-
-
-def _is_auxiliary(bare: str) -> bool:
-    return bare in _AUXILIARIES or bare.endswith(("n't", "'re", "'ve", "'ll", "'d", "'m"))
-
-
-def _is_name_part(word: str) -> bool:
-    bare = re.sub(r"^[^\w]+|[^\w]+$", "", word)
-    return bool(bare) and bare[0].isupper() and bare.lower() not in _PRONOUNS
-
-
-def break_penalty(before: str, after: str) -> float:
-    """Cost of breaking between two words (lines or cues). Low is a good place to break."""
-    if _SENTENCE_END.search(before):
-        return 0.0
-    if _CLAUSE_END.search(before):
-        return 1.5
-    prev, nxt = _bare(before), _bare(after)
-    if prev in _ARTICLES_DETERMINERS:
-        return 12.0  # article/determiner + noun stay together
-    if prev in _PRONOUNS and _is_auxiliary(nxt):
-        return 10.0  # pronoun + verb
-    if _is_auxiliary(prev) and nxt not in _CONJUNCTIONS and nxt not in _PREPOSITIONS:
-        return 14.0  # auxiliary + verb or subject ("didn't | have", "I'm | going", "Could | you")
-    if prev in _PRONOUNS:
-        return 10.0  # pronoun + verb (Netflix keeps them together)
-    if _is_name_part(before) and _is_name_part(after):
-        return 10.0  # first + last name
-    if nxt in _OBJECT_PRONOUNS:
-        return 8.0  # verb + its object pronoun ("tell me")
-    if nxt in _CONJUNCTIONS:
-        return 2.0  # before a conjunction (also after a preposition: "about | where you...")
-    if prev in _PREPOSITIONS:
-        return 8.0  # preposition + its object
-    if nxt in _PREPOSITIONS:
-        return 2.0  # before a preposition
-    if nxt in _PRONOUNS:
-        return 3.0  # a new clause often starts with its subject
-    return 6.0
-
-
-def break_lines(tokens: Sequence[str], max_chars: int, max_lines: int) -> tuple[str, ...] | None:
-    """Split words into the fewest lines that fit, choosing good, balanced, bottom-heavy breaks.
-
-    Returns None when the words cannot fit in `max_lines` lines of `max_chars` characters.
-    """
-    return _break_lines(tuple(tokens), max_chars, max_lines)
-
-
-def _break_lines(tokens: tuple[str, ...], max_chars: int, max_lines: int) -> tuple[str, ...] | None:
-    if not tokens:
-        return ()
-    whole = " ".join(tokens)
-    if char_count(whole) <= max_chars:
-        return (whole,)
-    n = len(tokens)
-    lengths = [char_count(t) for t in tokens]
-
-    def span(i: int, j: int) -> int:
-        return sum(lengths[i:j]) + (j - i - 1)
-
-    for line_count in range(2, max_lines + 1):
-        candidates: list[tuple[float, tuple[int, ...]]] = []
-        for breaks in _all_partitions(n, line_count, span, max_chars):
-            if any(_bare(tokens[b - 1]) in _ARTICLES for b in breaks):
-                continue  # never "the | centre": an article stays with its noun
-            widths = [span(a, b) for a, b in zip((0, *breaks), (*breaks, n), strict=True)]
-            cost = sum(break_penalty(tokens[b - 1], tokens[b]) for b in breaks)
-            mean = sum(widths) / len(widths)
-            cost += sum(abs(w - mean) for w in widths) / 8.0  # balance matters less than syntax
-            # bottom-heavy: a top line longer than the one below costs a little more
-            cost += sum(0.5 for a, b in zip(widths, widths[1:], strict=False) if a > b)
-            candidates.append((cost, breaks))
-        if candidates:
-            _, breaks = min(candidates, key=lambda c: (c[0], c[1]))
-            bounds = list(zip((0, *breaks), (*breaks, n), strict=True))
-            return tuple(" ".join(tokens[a:b]) for a, b in bounds)
-    return None
-
-
-def _all_partitions(n: int, parts: int, span, max_chars: int):  # type: ignore[no-untyped-def]
-    """Every way to cut n words into `parts` non-empty lines that each fit."""
-
-    def rec(i: int, k: int):  # type: ignore[no-untyped-def]
-        if k == 1:
-            if span(i, n) <= max_chars:
-                yield ()
-            return
-        for j in range(i + 1, n - k + 2):
-            if span(i, j) > max_chars:
-                break
-            for rest in rec(j, k - 1):
-                yield (j, *rest)
-
-    yield from rec(0, parts)
 
 
 # --- shaping words into cues ---------------------------------------------------------------
@@ -287,7 +148,7 @@ def shape_words(
             if k == 0 or w.speaker != words[k - 1].speaker:
                 tokens[k] = speaker_label(speaker_labels, w.speaker) + tokens[k]
     lengths = [char_count(t) for t in tokens]
-    articles = [_bare(t) in _ARTICLES for t in tokens]
+    articles = [bare_word(t) in ARTICLES for t in tokens]
     prefix = [0]
     for width in lengths:
         prefix.append(prefix[-1] + width)
@@ -451,7 +312,7 @@ def _cue_cost(
             cost -= 2.0
         elif pause >= 250:
             cost -= 1.0
-        if pause >= SENTENCE_PAUSE_MS and _SENTENCE_END.search(tokens[j - 1]):
+        if pause >= SENTENCE_PAUSE_MS and SENTENCE_END.search(tokens[j - 1]):
             cost -= 3.0  # a new sentence after a pause starts a new cue, on its speech
     if cps > profile.max_cps:
         cost += 60.0 + 20.0 * (cps - profile.max_cps)
@@ -465,7 +326,7 @@ def _cue_cost(
             cost += 30.0  # don't hang a cue over silence
         # a sentence end inside a cue is fine, but a cue that starts a new sentence mid-way
         # and runs on reads worse than one that stops there
-        if _SENTENCE_END.search(tokens[k - 1]):
+        if SENTENCE_END.search(tokens[k - 1]):
             cost += 1.5
     return cost
 
@@ -608,175 +469,3 @@ def words_from_cues(cues: Iterable[Cue]) -> list[Word]:
             out.append(Word(start=t, end=t + max(share - 1, 0), text=tok, speaker=cue.speaker))
             t += share
     return out
-
-
-# --- formats -------------------------------------------------------------------------------
-
-
-def render_srt(cues: Sequence[Cue]) -> str:
-    """SRT text (UTF-8 when encoded, no BOM, LF line ends) via the `srt` library."""
-    from datetime import timedelta
-
-    items = [
-        srtlib.Subtitle(
-            index=i,
-            start=timedelta(milliseconds=c.start),
-            end=timedelta(milliseconds=c.end),
-            content=c.text,
-        )
-        for i, c in enumerate(cues, start=1)
-    ]
-    return srtlib.compose(items, reindex=False)
-
-
-def _vtt_escape(text: str) -> str:
-    """Cue text as WebVTT reads it: `&`, `<` and `>` escaped (else `<b>` in a transcript, or a
-    speaker named `A>B`, would be markup), no blank line (it would end the cue)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"\n\s*\n", "\n", text).strip("\n")
-
-
-def render_vtt(cues: Sequence[Cue]) -> str:
-    parts = ["WEBVTT", ""]
-    for c in cues:
-        text = _vtt_escape(c.text).replace("--&gt;", "-&gt;")
-        if c.speaker:
-            text = f"<v {_vtt_escape(' '.join(c.speaker.split()))}>{text}"
-        parts += [f"{format_vtt_time(c.start)} --> {format_vtt_time(c.end)}", text, ""]
-    return "\n".join(parts)
-
-
-def parse_srt(text: str, source: str = "<srt>", allow_overlap: bool = False) -> list[Cue]:
-    """Parse SRT text into cues, with an error naming the file and line on malformed input.
-
-    Overlapping or out-of-order cues are errors unless `allow_overlap` (for `subs check`, which
-    reports them as rule breaks instead).
-    """
-    if "\x00" in text:
-        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise SubtitleError(f"{source}: empty subtitle file")
-    try:
-        items = list(srtlib.parse(text, ignore_errors=False))
-    except srtlib.SRTParseError as exc:
-        line = text.count("\n", 0, exc.expected_start) + 1
-        raise SubtitleError(f"{source}:{line}: malformed SRT cue") from exc
-    except ValueError as exc:
-        raise SubtitleError(f"{source}: malformed SRT ({exc})") from exc
-    # the k-th timing line belongs to the k-th cue; its number line is just above it
-    timing_lines = [n for n, ln in enumerate(text.split("\n"), start=1) if _SRT_TIMING.match(ln)]
-    cues: list[Cue] = []
-    lines_of: list[int] = []
-    for k, item in enumerate(items):
-        start = int(item.start.total_seconds() * 1000 + 0.5)
-        end = int(item.end.total_seconds() * 1000 + 0.5)
-        lines = tuple(ln.strip() for ln in item.content.split("\n") if ln.strip())
-        cues.append(Cue(start=start, end=end, lines=lines))
-        lines_of.append(max(timing_lines[k] - 1, 1) if k < len(timing_lines) else 1)
-    return _checked_order(cues, lines_of, source, allow_overlap)
-
-
-_SRT_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
-
-
-def _checked_order(
-    cues: list[Cue], lines_of: list[int], source: str, allow_overlap: bool
-) -> list[Cue]:
-    if not cues:
-        raise SubtitleError(f"{source}: no subtitle cues found")
-    for k, cue in enumerate(cues):
-        where = f"{source}:{lines_of[k]}: cue {k + 1}"
-        if cue.end <= cue.start:
-            raise SubtitleError(f"{where} ends before it starts")
-        if k and not allow_overlap:
-            previous = cues[k - 1]
-            if cue.start < previous.start:
-                raise SubtitleError(f"{where} starts before the previous cue")
-            if cue.start < previous.end:
-                raise SubtitleError(
-                    f"{where} overlaps the previous cue (starts {format_vtt_time(cue.start)}, "
-                    f"previous ends {format_vtt_time(previous.end)})"
-                )
-    return cues
-
-
-_VTT_TIMING = re.compile(
-    r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{3})\s+-->\s+(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{3})(?:\s.*)?$"
-)
-_VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>")
-_TAG = re.compile(r"</?[^>]+>")
-_ZOOM_SPEAKER = re.compile(r"^(?P<name>[^:\n]{1,60}?):\s+(?P<text>\S.*)$", re.DOTALL)
-
-
-def _vtt_ms(stamp: str) -> int:
-    parts = stamp.replace(",", ".").split(":")
-    seconds = float(parts[-1])
-    minutes = int(parts[-2])
-    hours = int(parts[-3]) if len(parts) == 3 else 0
-    return (hours * 3600 + minutes * 60) * 1000 + int(round(seconds * 1000))
-
-
-def parse_vtt(
-    text: str, source: str = "<vtt>", zoom_speakers: bool | None = None, allow_overlap: bool = False
-) -> list[Cue]:
-    """Parse WebVTT, including Zoom cloud-recording transcripts (`Speaker Name: text`).
-
-    Speakers come from `<v Name>` voice tags, or from Zoom's `Name: ` prefixes. With
-    `zoom_speakers=None` the prefixes are taken as speakers when most cues carry one and the
-    names are few; True or False forces the choice.
-    """
-    if "\x00" in text:
-        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise SubtitleError(f"{source}: empty subtitle file")
-    lines = text.split("\n")
-    if not lines[0].startswith("WEBVTT"):
-        raise SubtitleError(f"{source}:1: missing WEBVTT header (is this an SRT file?)")
-    raw: list[tuple[int, int, list[str], int]] = []
-    k = 1
-    while k < len(lines):
-        line = lines[k]
-        if line.startswith(("NOTE", "STYLE", "REGION")):
-            while k < len(lines) and lines[k].strip():
-                k += 1
-            continue
-        match = _VTT_TIMING.match(line)
-        if match is None and "-->" in line:
-            raise SubtitleError(f"{source}:{k + 1}: malformed cue timing")
-        if match:
-            start, end = _vtt_ms(match["start"]), _vtt_ms(match["end"])
-            timing_line = k + 1
-            body = []
-            k += 1
-            while k < len(lines) and lines[k].strip():
-                body.append(lines[k].strip())
-                k += 1
-            raw.append((start, end, body, timing_line))
-            continue
-        k += 1
-    if not raw:
-        raise SubtitleError(f"{source}: no subtitle cues found")
-
-    def voice(body: list[str]) -> str | None:
-        m = _VOICE.match(body[0]) if body else None
-        return html.unescape(m.group(1).strip()) if m else None
-
-    joined = [" ".join(body) for _, _, body, _ in raw]
-    prefixed = [m for t in joined if (m := _ZOOM_SPEAKER.match(_TAG.sub("", t)))]
-    if zoom_speakers is None:
-        names = {m["name"].strip() for m in prefixed}
-        zoom_speakers = len(prefixed) * 2 >= len(raw) and len(names) <= max(2, len(raw) // 3)
-    cues: list[Cue] = []
-    for start, end, body, _ in raw:
-        speaker = voice(body)
-        body = [html.unescape(_TAG.sub("", b)).strip() for b in body]
-        body = [b for b in body if b]
-        if zoom_speakers and body:
-            m = _ZOOM_SPEAKER.match(" ".join(body))
-            if m:
-                speaker = m["name"].strip()
-                body = [m["text"].strip()]
-        cues.append(Cue(start=start, end=end, lines=tuple(body), speaker=speaker))
-    return _checked_order(cues, [r[3] for r in raw], source, allow_overlap)

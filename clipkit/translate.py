@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import InputError
-from .subtitles import Cue, Profile, break_lines, char_count
+from .linebreak import break_lines, char_count
+from .subtitles import Cue, Profile
 
 # Whisper's translate task writes English and nothing else
 TRANSLATION_TARGETS = ("en",)

@@ -12,7 +12,8 @@ import srt
 
 from clipkit.ffmpeg import escape_filter_value
 from clipkit.resources import fonts_dir
-from clipkit.subtitles import Cue, parse_vtt
+from clipkit.subtitle_text import parse_vtt
+from clipkit.subtitles import Cue
 
 from .conftest import ffmpeg, invoke
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 
 from clipkit.errors import SubtitleError
+from clipkit.linebreak import break_lines, char_count
 from clipkit.profiles import load_profile
+from clipkit.subtitle_text import parse_srt, render_srt, render_vtt
 from clipkit.subtitles import (
     Cue,
     Profile,
     Word,
-    break_lines,
-    char_count,
     check_cues,
-    parse_srt,
-    render_srt,
-    render_vtt,
     shape_words,
     shift_cues,
     slice_cues,

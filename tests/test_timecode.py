@@ -1,7 +1,8 @@
 import pytest
 
 from clipkit.errors import InputError
-from clipkit.subtitles import Cue, parse_srt, render_srt
+from clipkit.subtitle_text import parse_srt, render_srt
+from clipkit.subtitles import Cue
 from clipkit.timecode import format_clock, format_vtt_time, parse_timecode
 
 

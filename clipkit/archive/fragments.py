@@ -10,7 +10,7 @@ from ..find import Sentence
 from ..project import Project
 from ..sidecar import ExtractSidecar
 from ..stories import Story
-from ..subtitles import render_vtt
+from ..subtitle_text import render_vtt
 from ..timecode import format_clock
 from .files import Media, SiteResult, copy_atomic, href, make_poster, writer
 from .sources import project_file

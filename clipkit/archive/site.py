@@ -16,7 +16,8 @@ from ..plan import slugify
 from ..project import Project
 from ..sidecar import ExtractSidecar
 from ..stories import Story, consent_of, held_back, load_stories
-from ..subtitles import render_vtt, shape_words
+from ..subtitle_text import render_vtt
+from ..subtitles import shape_words
 from ..transcript import Transcript
 from .assets import ASSETS_JS
 from .files import (

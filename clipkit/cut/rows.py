@@ -16,6 +16,7 @@ from ..burn import load_style
 from ..errors import ClipkitError, InputError, PlanError
 from ..find import FIND_ORIGIN
 from ..formats import read_cues, read_transcript
+from ..linebreak import SENTENCE_END
 from ..media import SILENT_TRACK_DB, MediaInfo, probe, speech_track
 from ..plan import PlanRow, slugify
 from ..profiles import load_profile
@@ -74,7 +75,6 @@ def _words_of(path: str, mtime_ns: int) -> tuple[Word, ...]:
 
 SHORTS_MAX_MS = 180_000  # YouTube Shorts: up to 3 minutes since October 2024
 SHORT_EXTRACT_MS = 3000
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _MINUTES_AS_DECIMAL = re.compile(r"^\d{1,2}\.[0-5]\d$")  # 2.33 typed for 2:33
 
 
@@ -93,14 +93,14 @@ def cut_point_warnings(start: int, end: int, words: Sequence[Word]) -> list[str]
     after = next((k for k, w in enumerate(words) if w.start >= start), None)
     if after is not None and after > 0 and "in" not in split:
         before = words[after - 1]
-        if not _SENTENCE_END.search(before.text) and words[after].start - before.end < 300:
+        if not SENTENCE_END.search(before.text) and words[after].start - before.end < 300:
             out.append(f"in point {format_clock(start)} is mid-sentence (after {before.text!r})")
     last = next((k for k in range(len(words) - 1, -1, -1) if words[k].end <= end), None)
     if (
         "out" not in split
         and last is not None
         and last + 1 < len(words)
-        and not _SENTENCE_END.search(words[last].text)
+        and not SENTENCE_END.search(words[last].text)
         and words[last + 1].start - words[last].end < 300
     ):
         out.append(

@@ -13,6 +13,7 @@ from ..errors import EngineError
 from ..models import LocalModel, engine_download_failed, resolve_model
 from ..transcript import Transcript
 from .base import EngineOptions, EngineSpec, ProgressCallback, drop_hallucinated, to_transcript
+from .convert import convert_ct2_to_openai
 
 
 def load_checkpoint(path: str, name: str) -> Any:
@@ -166,7 +167,9 @@ SPEC = EngineSpec(
     module="whisper",
     package="openai-whisper",
     install="pip install torch==2.13.0 'clipkit[openai-whisper]'",
-    resolve_model=functools.partial(resolve_model, engine="openai-whisper"),
+    resolve_model=functools.partial(
+        resolve_model, engine="openai-whisper", convert=convert_ct2_to_openai
+    ),
     threads=lambda cores, workers: max(1, cores // workers),  # PyTorch uses its threads
     load=OpenAIWhisperEngine,
     # one process with every core: PyTorch already spreads one file over them, and two
