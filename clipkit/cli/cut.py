@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -121,38 +122,13 @@ def cut(
 
     Example: clipkit cut talk.mp4 --start 5:13.4 --end 5:58 --title "Why we started"
     """
-    import shlex
-
     from ..burn import load_style
-    from ..cut import DRY_RUN_STATES, CutOptions, cut_all, dry_run_commands, prepare, state_of
+    from ..cut import CutOptions, cut_all, prepare, state_of
     from ..errors import InputError, PlanError
-    from ..ffmpeg import ffmpeg_argv, find_ffmpeg
-    from ..plan import PlanRow, read_plan
-    from ..timecode import format_clock
-
-    project = _project()
-    if plan_file is None and recording is None and project is not None:
-        plan_file = project.plan
-    if plan_file is not None:
-        if recording is not None or start or end:
-            raise InputError("give either --plan or RECORDING --start --end, not both")
-        rows, base = read_plan(plan_file), plan_file.parent
-    else:
-        if recording is None or not start or not end:
-            raise InputError("give RECORDING --start --end, or --plan PLAN.csv")
-        row = PlanRow(
-            "command line",
-            str(recording),
-            start,
-            end,
-            title,
-            description,
-            tuple(t.strip() for t in tags.split(",") if t.strip()),
-        )
-        rows, base = [row], Path.cwd()
-    options = CutOptions.from_settings(click.get_current_context().params, output_dir)
     from ..profiles import load_profile
 
+    rows, base = _rows(plan_file, recording, start, end, title, description, tags)
+    options = CutOptions.from_settings(click.get_current_context().params, output_dir)
     load_profile(profile)  # a bad profile or style is reported before any work
     load_style(style)
     if subs is not None and not subs.is_file():
@@ -160,31 +136,71 @@ def cut(
     prepared = prepare(rows, base, options, only)
     extracts = prepared.extracts
     if dry_run:
-        binary = find_ffmpeg()
-        for ex in extracts:
-            click.echo(
-                f'{ex.row.where}: {ex.slug}: {ex.source.name} {format_clock(ex.start_ms)} -> {format_clock(ex.end_ms)} ({ex.duration_ms / 1000:.3f} s) "{ex.title}"'
-            )
-            click.echo(f"  subtitles: {ex.subs or 'none'}")
-            state = "stale" if force else state_of(ex, options)
-            click.echo(f"  state: {DRY_RUN_STATES[state]}")
-            for w in ex.warnings:
-                click.echo(f"  warning: {w}")
-            if state == "stale":  # what cut runs for it; nothing for the others
-                for args in dry_run_commands(ex, options):
-                    click.echo("  " + shlex.join(ffmpeg_argv(binary, args, progress=False)))
+        _print_dry_run(extracts, options, force)
         if prepared.problems:
             raise PlanError(prepared.problems)
         return
     with _cluster(lambda: any(state_of(ex, options) != "done" for ex in extracts)) as cluster:
         printer = ProgressPrinter(quiet, verb="cutting")
         results = cut_all(extracts, options, on_event=printer, cluster=cluster)
+    _report(results, output_dir, quiet, as_json)
+    failed = [r.error for r in results if r.status == "failed"]
+    if failed or prepared.problems:
+        raise PlanError(prepared.problems + failed)
+
+
+def _rows(
+    plan_file: Path | None, recording: Path | None, start: str | None, end: str | None,
+    title: str, description: str, tags: str,
+) -> tuple[list[Any], Path]:  # fmt: skip
+    """The plan's rows (default: the project's plan), or the one row the command line gives,
+    and the folder their paths are relative to."""
+    from ..errors import InputError
+    from ..plan import PlanRow, read_plan
+
+    project = _project()
+    if plan_file is None and recording is None and project is not None:
+        plan_file = project.plan
+    if plan_file is not None:
+        if recording is not None or start or end:
+            raise InputError("give either --plan or RECORDING --start --end, not both")
+        return read_plan(plan_file), plan_file.parent
+    if recording is None or not start or not end:
+        raise InputError("give RECORDING --start --end, or --plan PLAN.csv")
+    split = tuple(t.strip() for t in tags.split(",") if t.strip())
+    row = PlanRow("command line", str(recording), start, end, title, description, split)
+    return [row], Path.cwd()
+
+
+def _print_dry_run(extracts: list[Any], options: Any, force: bool) -> None:
+    """Each extract, its state, and the ffmpeg commands cut would run for those not done."""
+    import shlex
+
+    from ..cut import DRY_RUN_STATES, dry_run_commands, state_of
+    from ..ffmpeg import ffmpeg_argv, find_ffmpeg
+    from ..timecode import format_clock
+
+    binary = find_ffmpeg()
+    for ex in extracts:
+        click.echo(
+            f'{ex.row.where}: {ex.slug}: {ex.source.name} {format_clock(ex.start_ms)} -> {format_clock(ex.end_ms)} ({ex.duration_ms / 1000:.3f} s) "{ex.title}"'
+        )
+        click.echo(f"  subtitles: {ex.subs or 'none'}")
+        state = "stale" if force else state_of(ex, options)
+        click.echo(f"  state: {DRY_RUN_STATES[state]}")
+        for w in ex.warnings:
+            click.echo(f"  warning: {w}")
+        if state == "stale":  # what cut runs for it; nothing for the others
+            for args in dry_run_commands(ex, options):
+                click.echo("  " + shlex.join(ffmpeg_argv(binary, args, progress=False)))
+
+
+def _report(results: list[Any], output_dir: Path, quiet: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([
             {"slug": r.extract.slug, "status": r.status, "video": str(r.video) if r.video else None,
              "sidecar": str(r.sidecar) if r.sidecar else None, "loudness": r.loudness, "error": r.error}
             for r in results], indent=2))  # fmt: skip
-    failed = [r for r in results if r.status == "failed"]
     if not quiet:
         made = sum(1 for r in results if r.status == "done")
         skipped = sum(1 for r in results if r.status == "skipped")
@@ -196,8 +212,6 @@ def cut(
             + f" into {output_dir}",
             err=True,
         )
-    if failed or prepared.problems:
-        raise PlanError(prepared.problems + [r.error for r in failed])
 
 
 # --- publish and auth ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -97,25 +98,14 @@ def transcribe(
 
     Example: clipkit transcribe recordings/*.mp4 -o transcripts/
     """
-    from ..errors import InputError
-    from ..project import project_recordings
     from ..transcribe import TranscribeOptions, transcribe_files
 
-    if not recordings:
-        project = _project()
-        if project is None:
-            raise InputError("no recordings given (and no project here to take them from)")
-        recordings = tuple(project_recordings(project))
-        if not recordings:
-            raise InputError(
-                f"{project.recordings}: no recordings yet (`clipkit fetch URL|FILE` brings them in)"
-            )
-
+    files = list(recordings) or _project_recordings()
     options = TranscribeOptions.from_settings(click.get_current_context().params)
     started = time.monotonic()
     with _cluster() as cluster:
         results = transcribe_files(
-            list(recordings),
+            files,
             output_dir,
             options,
             on_event=ProgressPrinter(quiet),
@@ -123,20 +113,43 @@ def transcribe(
             cluster=cluster,
         )
     elapsed = time.monotonic() - started
-    project = _project()
-    if project is not None:
-        from ..speakers import names_from_stories
-        from ..stories import load_stories
+    _name_speakers(results, profile, options.speaker_labels, quiet)
+    _report(results, elapsed, quiet, as_json)
 
-        stories = load_stories(project.root)
-        for r in results:
-            transcript = next((Path(o) for o in r.outputs if o.endswith(".json")), None)
-            if r.status != "failed" and transcript is not None:
-                renamed = names_from_stories(
-                    stories, Path(r.path), transcript, profile, options.speaker_labels
-                )
-                if renamed and not quiet:
-                    click.echo(f"{transcript.name}: speakers named from stories.toml", err=True)
+
+def _project_recordings() -> list[Path]:
+    from ..errors import InputError
+    from ..project import project_recordings
+
+    project = _project()
+    if project is None:
+        raise InputError("no recordings given (and no project here to take them from)")
+    found = list(project_recordings(project))
+    if not found:
+        raise InputError(
+            f"{project.recordings}: no recordings yet (`clipkit fetch URL|FILE` brings them in)"
+        )
+    return found
+
+
+def _name_speakers(results: list[Any], profile: str | None, labels: str, quiet: bool) -> None:
+    """In a project, speakers named as its stories.toml names the storyteller and interviewer."""
+    project = _project()
+    if project is None:
+        return
+    from ..speakers import names_from_stories
+    from ..stories import load_stories
+
+    stories = load_stories(project.root)
+    for r in results:
+        transcript = next((Path(o) for o in r.outputs if o.endswith(".json")), None)
+        if r.status != "failed" and transcript is not None:
+            renamed = names_from_stories(stories, Path(r.path), transcript, profile, labels)
+            if renamed and not quiet:
+                click.echo(f"{transcript.name}: speakers named from stories.toml", err=True)
+
+
+def _report(results: list[Any], elapsed: float, quiet: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in results], indent=2))
     failed = [r for r in results if r.status == "failed"]
