@@ -143,10 +143,7 @@ def cut(
     with _cluster(lambda: any(state_of(ex, options) != "done" for ex in extracts)) as cluster:
         printer = ProgressPrinter(quiet, verb="cutting")
         results = cut_all(extracts, options, on_event=printer, cluster=cluster)
-    _report(results, output_dir, quiet, as_json)
-    failed = [r.error for r in results if r.status == "failed"]
-    if failed or prepared.problems:
-        raise PlanError(prepared.problems + failed)
+    _report(results, output_dir, quiet, as_json, prepared.problems)
 
 
 def _rows(
@@ -195,7 +192,12 @@ def _print_dry_run(extracts: list[Any], options: Any, force: bool) -> None:
                 click.echo("  " + shlex.join(ffmpeg_argv(binary, args, progress=False)))
 
 
-def _report(results: list[Any], output_dir: Path, quiet: bool, as_json: bool) -> None:
+def _report(
+    results: list[Any], output_dir: Path, quiet: bool, as_json: bool, problems: list[str]
+) -> None:
+    """The results (as JSON with --json), a summary line, and one error for every problem."""
+    from ..errors import PlanError
+
     if as_json:
         click.echo(json.dumps([
             {"slug": r.extract.slug, "status": r.status, "video": str(r.video) if r.video else None,
@@ -212,6 +214,9 @@ def _report(results: list[Any], output_dir: Path, quiet: bool, as_json: bool) ->
             + f" into {output_dir}",
             err=True,
         )
+    failed = [r.error for r in results if r.status == "failed"]
+    if failed or problems:
+        raise PlanError(problems + failed)
 
 
 # --- publish and auth ----------------------------------------------------------------------

@@ -199,6 +199,38 @@ def row_slug(row: PlanRow, source_stem: str, start_ms: int) -> str:
 def prepare_row(
     row: PlanRow, base: Path, options: CutOptions, infos: dict[Path, MediaInfo]
 ) -> Extract:
+    """A plan row checked and resolved: its recording probed, in and out points in ms (snapped,
+    padded, clamped), subtitles found, title and slug; what looks wrong but can be cut is a
+    warning, what cannot is an InputError."""
+    source, info = _probed_source(row, base, infos)
+    warnings: list[str] = []
+    track = _audio_track(source, info, options, warnings)
+    raw_start, end = _in_out(row, source, info, warnings)
+    subs = _subtitles_of(row, base, source, options, warnings)
+    start, end = _snapped(raw_start, end, subs, source, options, row, info.duration_ms, warnings)
+    _check_length(row, source, subs, start, end, info.duration_ms)
+    if not row.title and row.fields.get("origin") == FIND_ORIGIN:
+        raise InputError("no title yet: a row `clipkit find` added needs one (fill its title)")
+    title = row.title or f"{source.stem} {format_clock(start)}"
+    check_title(title)
+    slug = row_slug(row, source.stem, raw_start)
+    if options.aspect == VERTICAL:
+        slug += "-vertical"
+    style = row.style or options.style or "default"
+    if options.burn:
+        load_style(style)  # a style column naming no style fails here, in the dry run too
+    fade_ms = min(options.fade_ms, (end - start) // 3)
+    if options.fade_ms > 0 and fade_ms < options.fade_ms:
+        warnings.append(
+            f"fade of {options.fade_ms / 1000:g} s shortened to {fade_ms / 1000:g} s "
+            "(a third of the extract)"
+        )
+    return Extract(row, source, info, start, end, title, slug, subs, style, tuple(warnings), track)
+
+
+def _probed_source(
+    row: PlanRow, base: Path, infos: dict[Path, MediaInfo]
+) -> tuple[Path, MediaInfo]:
     if not row.source:
         raise InputError("no source recording")
     # absolute, but not resolved: a linked recording (`fetch --link`) keeps its place in the
@@ -211,18 +243,25 @@ def prepare_row(
     info = infos[source]
     if not info.has_video and not info.has_audio:
         raise InputError(f"{row.source}: no audio or video")
-    warnings: list[str] = []
-    track = 0
-    if info.has_audio:
-        chosen = speech_track(source, options.audio_track)
-        track = chosen.index
-        if chosen.reason:
-            warnings.append(chosen.reason)
-        if chosen.level_db < SILENT_TRACK_DB:
-            warnings.append(f"audio track {track + 1} of {source.name} is silent")
+    return source, info
+
+
+def _audio_track(source: Path, info: MediaInfo, options: CutOptions, warnings: list[str]) -> int:
+    """The audio track the extract takes: the one asked for, else the one with speech."""
+    if not info.has_audio:
+        return 0
+    chosen = speech_track(source, options.audio_track)
+    if chosen.reason:
+        warnings.append(chosen.reason)
+    if chosen.level_db < SILENT_TRACK_DB:
+        warnings.append(f"audio track {chosen.index + 1} of {source.name} is silent")
+    return chosen.index
+
+
+def _in_out(row: PlanRow, source: Path, info: MediaInfo, warnings: list[str]) -> tuple[int, int]:
+    """The row's in and out points in ms; an out point just past the end is clamped to it."""
     fps = info.fps or 25.0
     start, end = parse_timecode(row.start, fps), parse_timecode(row.end, fps)
-    raw_start = start
     duration = info.duration_ms
     if start >= end:
         raise InputError(f"start {row.start} is not before end {row.end}")
@@ -239,7 +278,13 @@ def prepare_row(
             f"end {row.end} clamped to the end of the recording ({format_clock(duration)})"
         )
         end = duration
+    return start, end
 
+
+def _subtitles_of(
+    row: PlanRow, base: Path, source: Path, options: CutOptions, warnings: list[str]
+) -> Path | None:
+    """The row's subtitles, else --subs, else those found beside the recording."""
     subs = None
     if row.subs:
         subs = (base / row.subs).resolve() if not Path(row.subs).is_absolute() else Path(row.subs)
@@ -251,7 +296,14 @@ def prepare_row(
         subs = find_subtitles(source)
         if subs is None and options.burn:
             warnings.append(f"no subtitles found for {source.name} (pass --subs); cutting without")
+    return subs
 
+
+def _snapped(
+    start: int, end: int, subs: Path | None, source: Path, options: CutOptions, row: PlanRow,
+    duration: int, warnings: list[str],
+) -> tuple[int, int]:  # fmt: skip
+    """In and out points snapped to word or sentence edges (--snap), then padded."""
     if options.snap:
         words = _transcript_words(subs, source)
         if words is None:
@@ -271,7 +323,13 @@ def prepare_row(
         warnings.append(
             f"the extract is {format_clock(end - start)} long; YouTube Shorts take at most 3:00"
         )
+    return start, end
 
+
+def _check_length(
+    row: PlanRow, source: Path, subs: Path | None, start: int, end: int, duration: int
+) -> None:
+    """Subtitles of another recording, and extracts too short to be one, are refused."""
     if subs is not None:
         last_end = subtitles_end(subs)
         if last_end > duration + 1000:
@@ -287,23 +345,6 @@ def prepare_row(
             f"the extract is {(end - start) / 1000:.3f} s long; extracts must be at least "
             f"{MIN_EXTRACT_MS / 1000:g} s{hint}"
         )
-    if not row.title and row.fields.get("origin") == FIND_ORIGIN:
-        raise InputError("no title yet: a row `clipkit find` added needs one (fill its title)")
-    title = row.title or f"{source.stem} {format_clock(start)}"
-    check_title(title)
-    slug = row_slug(row, source.stem, raw_start)
-    if options.aspect == VERTICAL:
-        slug += "-vertical"
-    style = row.style or options.style or "default"
-    if options.burn:
-        load_style(style)  # a style column naming no style fails here, in the dry run too
-    fade_ms = min(options.fade_ms, (end - start) // 3)
-    if options.fade_ms > 0 and fade_ms < options.fade_ms:
-        warnings.append(
-            f"fade of {options.fade_ms / 1000:g} s shortened to {fade_ms / 1000:g} s "
-            "(a third of the extract)"
-        )
-    return Extract(row, source, info, start, end, title, slug, subs, style, tuple(warnings), track)
 
 
 def check_title(title: str) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import ClipkitError, EngineError
+from ..models import engine_download_failed
 from ..transcript import Transcript
 
 ProgressCallback = Callable[[int], None]  # milliseconds of the recording transcribed so far
@@ -139,3 +141,11 @@ class EngineSpec:
     # files transcribed at once by default: (cores, files) -> workers
     workers: Callable[[int, int], int] = lambda cores, files: max(1, min(cores, files))
     summary: str = ""
+
+
+def load_failed(model: Any, where: str, exc: BaseException) -> ClipkitError:
+    """A model that would not load: a bare name is a download that failed (said with the way to
+    install it), a local model is named by where it lies."""
+    if isinstance(model, str):
+        return engine_download_failed(model, exc)
+    return EngineError(f"could not load model {where}: {exc}")

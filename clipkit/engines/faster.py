@@ -7,10 +7,17 @@ import os
 from typing import Any
 
 from ..errors import EngineError
-from ..models import LocalModel, engine_download_failed, resolve_model
+from ..models import LocalModel, resolve_model
 from ..timecode import seconds_to_ms
 from ..transcript import Transcript
-from .base import EngineOptions, EngineSpec, ProgressCallback, drop_hallucinated, to_transcript
+from .base import (
+    EngineOptions,
+    EngineSpec,
+    ProgressCallback,
+    drop_hallucinated,
+    load_failed,
+    to_transcript,
+)
 
 
 class FasterWhisperEngine:
@@ -36,9 +43,7 @@ class FasterWhisperEngine:
                 local_files_only=isinstance(model, LocalModel),
             )
         except Exception as exc:  # the hub client raises many types when offline
-            if isinstance(model, str):
-                raise engine_download_failed(model, exc) from exc
-            raise EngineError(f"could not load model {source}: {exc}") from exc
+            raise load_failed(model, source, exc) from exc
 
     def transcribe(
         self, audio: Any, source: str, duration_ms: int, on_progress: ProgressCallback | None = None

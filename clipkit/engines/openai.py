@@ -10,9 +10,16 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..errors import EngineError
-from ..models import LocalModel, engine_download_failed, resolve_model
+from ..models import LocalModel, resolve_model
 from ..transcript import Transcript
-from .base import EngineOptions, EngineSpec, ProgressCallback, drop_hallucinated, to_transcript
+from .base import (
+    EngineOptions,
+    EngineSpec,
+    ProgressCallback,
+    drop_hallucinated,
+    load_failed,
+    to_transcript,
+)
 from .convert import convert_ct2_to_openai
 
 
@@ -88,9 +95,7 @@ class OpenAIWhisperEngine:
             else:
                 self.model = whisper.load_model(model, device="cpu")
         except Exception as exc:
-            if isinstance(model, str):
-                raise engine_download_failed(model, exc) from exc
-            raise EngineError(f"could not load model {model.path}: {exc}") from exc
+            raise load_failed(model, model.path, exc) from exc
 
     def transcribe(
         self, audio: Any, source: str, duration_ms: int, on_progress: ProgressCallback | None = None
