@@ -128,8 +128,6 @@ def cut_all(
 ) -> list[CutResult]:
     """Cut every extract not already made (the locks keep two runs from making one twice);
     with a `cluster`, each encode is a task on a worker offering the `encode` resource."""
-    from ..cluster import ENCODE
-
     emit = on_event or (lambda e: None)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(options.out_dir)  # what a killed run left behind
@@ -144,62 +142,13 @@ def cut_all(
             emit(Event("skipped", ex.slug, i + 1, total))
         else:
             todo.append(i)
-
     emit(Event("batch", "", 0, total, duration_ms=sum(extracts[i].duration_ms for i in todo)))
-
-    def work(i: int) -> CutResult:
-        ex = extracts[i]
-        paths = output_paths(ex, options.out_dir)
-
-        def waiting() -> None:
-            msg = f"{ex.row.where}: waiting for another clipkit run making {paths['mp4'].name}"
-            emit(Event("warning", ex.slug, i + 1, total, message=msg))
-
-        with item_lock(paths["mp4"], waiting):
-            state = "stale" if options.force else state_of(ex, options)
-            if state == "done":  # another run made it meanwhile
-                return CutResult(ex, "skipped", paths["mp4"])
-            if state == "metadata":
-                return update_sidecar(ex, options)
-            if not options.force and not is_ours(paths["mp4"], paths["json"]):
-                return CutResult(ex, "failed", error=(
-                    f"{ex.row.where}: {paths['mp4']} exists and clipkit did not make it (no "
-                    f"sidecar {paths['json'].name} names it); move it aside, or --force replaces it"
-                ))  # fmt: skip
-            return make(i, ex)
-
-    def make(i: int, ex: Extract) -> CutResult:
-        emit(Event("start", ex.slug, i + 1, total, duration_ms=ex.duration_ms))
-
-        def progress(ms: int) -> None:
-            emit(
-                Event(
-                    "progress",
-                    ex.slug,
-                    i + 1,
-                    total,
-                    done_ms=min(ms, ex.duration_ms),
-                    duration_ms=ex.duration_ms,
-                )
-            )
-
-        try:
-            if cluster is not None:
-                key = f"clipkit-cut-{recipe(ex, options)[:32]}-{ex.slug}"
-                return cluster.run_all([(key, cut_task, (ex, options))], ENCODE)[0]
-            return cut_one(ex, options, progress)
-        except ClipkitError as exc:
-            return CutResult(ex, "failed", error=f"{ex.row.where}: {exc}")
-
-    jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
-    if cluster is not None and todo:
-        cluster.check_resource(ENCODE)
-        inputs = {str(extracts[i].source) for i in todo}
-        inputs |= {str(extracts[i].subs) for i in todo if extracts[i].subs is not None}
-        cluster.check_paths(sorted(inputs), ENCODE)
-        jobs = min(len(todo), 128)  # the workers set the pace; here each job only waits
+    jobs = _jobs(extracts, todo, options, cluster)
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
-        futures = {pool.submit(work, i): i for i in todo}
+        futures = {
+            pool.submit(_cut_locked, extracts[i], i + 1, total, options, emit, cluster): i
+            for i in todo
+        }
         try:
             _collect(futures, extracts, options, results, emit)
         except KeyboardInterrupt:
@@ -208,6 +157,70 @@ def cut_all(
             stop_all()  # workers see ffmpeg fail and remove their partial files
             raise
     return [results[i] for i in range(total)]
+
+
+def _jobs(
+    extracts: Sequence[Extract], todo: list[int], options: CutOptions, cluster: Cluster | None
+) -> int:
+    """How many extracts are cut at once; on a cluster, its workers set the pace (after a
+    check that they offer `encode` and see every input)."""
+    from ..cluster import ENCODE
+
+    jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
+    if cluster is not None and todo:
+        cluster.check_resource(ENCODE)
+        inputs = {str(extracts[i].source) for i in todo}
+        inputs |= {str(extracts[i].subs) for i in todo if extracts[i].subs is not None}
+        cluster.check_paths(sorted(inputs), ENCODE)
+        jobs = min(len(todo), 128)  # here each job only waits
+    return jobs
+
+
+def _cut_locked(
+    ex: Extract, index: int, total: int, options: CutOptions, emit: EventCallback,
+    cluster: Cluster | None,
+) -> CutResult:  # fmt: skip
+    """One extract under its lock: made, or found made (or only its metadata changed) by
+    another run meanwhile; a file clipkit did not make is never overwritten without --force."""
+    paths = output_paths(ex, options.out_dir)
+
+    def waiting() -> None:
+        msg = f"{ex.row.where}: waiting for another clipkit run making {paths['mp4'].name}"
+        emit(Event("warning", ex.slug, index, total, message=msg))
+
+    with item_lock(paths["mp4"], waiting):
+        state = "stale" if options.force else state_of(ex, options)
+        if state == "done":  # another run made it meanwhile
+            return CutResult(ex, "skipped", paths["mp4"])
+        if state == "metadata":
+            return update_sidecar(ex, options)
+        if not options.force and not is_ours(paths["mp4"], paths["json"]):
+            return CutResult(ex, "failed", error=(
+                f"{ex.row.where}: {paths['mp4']} exists and clipkit did not make it (no "
+                f"sidecar {paths['json'].name} names it); move it aside, or --force replaces it"
+            ))  # fmt: skip
+        return _make(ex, index, total, options, emit, cluster)
+
+
+def _make(
+    ex: Extract, index: int, total: int, options: CutOptions, emit: EventCallback,
+    cluster: Cluster | None,
+) -> CutResult:  # fmt: skip
+    from ..cluster import ENCODE
+
+    emit(Event("start", ex.slug, index, total, duration_ms=ex.duration_ms))
+
+    def progress(ms: int) -> None:
+        emit(Event("progress", ex.slug, index, total,
+                   done_ms=min(ms, ex.duration_ms), duration_ms=ex.duration_ms))  # fmt: skip
+
+    try:
+        if cluster is not None:
+            key = f"clipkit-cut-{recipe(ex, options)[:32]}-{ex.slug}"
+            return cluster.run_all([(key, cut_task, (ex, options))], ENCODE)[0]
+        return cut_one(ex, options, progress)
+    except ClipkitError as exc:
+        return CutResult(ex, "failed", error=f"{ex.row.where}: {exc}")
 
 
 def _collect(futures, extracts, options, results, emit) -> None:  # type: ignore[no-untyped-def]
