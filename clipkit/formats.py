@@ -133,7 +133,7 @@ def read_transcript(path: Path, zoom_speakers: bool | None = None) -> Transcript
 
 def render(path: Path, cues: Sequence[Cue], transcript: Transcript | None = None) -> str:
     """The text for `path`'s format: cues for subtitles, the transcript for TXT/JSON."""
-    suffix = _suffix(path, WRITABLE, "output")
+    suffix = _suffix(path, tuple(FORMATS), "output")  # read now: a format added is one entry
     doc = transcript if transcript is not None else transcript_from_cues(list(cues))
     return FORMATS[suffix].render(cues, doc)
 

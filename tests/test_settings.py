@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from clipkit import settings as settings_module
 from clipkit.cli import cli
@@ -161,3 +162,32 @@ def test_a_new_setting_is_one_row(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert CliRunner().invoke(toy_cut, []).output == "grain 0.0\n"
     refused = CliRunner().invoke(toy_cut, ["--grain", "2"])
     assert refused.exit_code == 2 and "2.0 is not in the range 0<=x<=1" in refused.output
+
+
+def test_a_new_output_format_is_one_entry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The worked example of README Design: a toy LRC (karaoke lyrics) writer added as one
+    entry of formats.FORMATS is what `subs convert` writes; without it, one clear error."""
+    from clipkit import formats
+
+    srt_file = tmp_path / "talk.srt"
+    srt_file.write_text("1\n00:00:01,000 --> 00:00:02,500\nHello there\n\n"
+                        "2\n00:01:03,250 --> 00:01:05,000\nSecond line\n", encoding="utf-8")  # fmt: skip
+    refused = CliRunner().invoke(cli, ["subs", "convert", str(srt_file), str(tmp_path / "t.lrc")])
+    assert refused.exit_code == 1
+    assert refused.output.splitlines()[-1].startswith(
+        f"Error: {tmp_path / 't.lrc'}: unsupported output format '.lrc'"
+    )
+
+    def lrc(cues: Any, doc: Any) -> str:
+        return "".join(
+            f"[{c.start // 60000:02d}:{c.start % 60000 / 1000:05.2f}]{c.text}\n" for c in cues
+        )
+
+    monkeypatch.setitem(
+        formats.FORMATS, ".lrc", formats.Format(".lrc", "LRC lyrics", None, lrc, False)
+    )
+    made = CliRunner().invoke(cli, ["subs", "convert", str(srt_file), str(tmp_path / "t.lrc")])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "t.lrc").read_text(encoding="utf-8") == (
+        "[00:01.00]Hello there\n[01:03.25]Second line\n"
+    )
