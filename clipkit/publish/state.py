@@ -38,6 +38,12 @@ def _dict(value: Any, where: Path) -> dict[str, Any]:
     return value
 
 
+def _dicts(value: Any, where: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The entries of a JSON object whose values are objects, each checked."""
+    for key, item in _dict(value, where).items():
+        yield key, _dict(item, where)
+
+
 @dataclass
 class PlaylistItem:
     """The extract's entry in one playlist; `pending` while an insert may have landed
@@ -123,9 +129,8 @@ class UploadedVideo:
             replaced=data.get("replaced"),
             meta=VideoMeta.from_json(_dict(data["meta"], where)) if data.get("meta") else None,
             playlists={
-                pid: PlaylistItem(p.get("item_id"), bool(p.get("pending")))
-                for pid, raw in _dict(data.get("playlists"), where).items()
-                if (p := _dict(raw, where)) is not None
+                pid: PlaylistItem(raw.get("item_id"), bool(raw.get("pending")))
+                for pid, raw in _dicts(data.get("playlists"), where)
             },
             caption=track(data["caption"]) if "caption" in data else None,
             captions={k: track(v) for k, v in _dict(data.get("captions"), where).items()},
