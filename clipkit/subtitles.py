@@ -147,6 +147,8 @@ def shape_words(
         for k, w in enumerate(words):
             if k == 0 or w.speaker != words[k - 1].speaker:
                 tokens[k] = speaker_label(speaker_labels, w.speaker) + tokens[k]
+    words, tokens = split_long_words(words, tokens, profile.max_chars_per_line)
+    n = len(words)
     lengths = [char_count(t) for t in tokens]
     articles = [bare_word(t) in ARTICLES for t in tokens]
     prefix = [0]
@@ -171,7 +173,7 @@ def shape_words(
             if cost is None:
                 if j - i > 1:
                     continue
-                cost = 1000.0  # a single word that cannot fit: keep it alone, check reports it
+                cost = 1000.0  # a word alone always fits (split_long_words saw to that)
             total = best[i] + cost
             if total < best[j]:
                 best[j] = total
@@ -192,7 +194,83 @@ def shape_words(
             lines = (" ".join(tokens[i:j]),)
         end = _display_end(start, words[j - 1].end, next_start, profile, chars(i, j), media_end)
         cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
-    return make_readable(cues, profile, media_end)
+    return keep_hard_rules(make_readable(cues, profile, media_end), profile, media_end)
+
+
+def _split_token(token: str, width: int) -> list[str]:
+    """A token wider than a line, in pieces that fit: after a hyphen or slash where one falls
+    close enough to the end of a line (URLs, compounds), else at the width with a hyphen."""
+    pieces = []
+    while char_count(token) > width:
+        head = token[:width]
+        cut = max(head.rfind("-"), head.rfind("/")) + 1
+        if cut < width // 2:  # no natural break near the end of the line
+            cut = width - 1
+            pieces.append(token[:cut] + "-")
+        else:
+            pieces.append(token[:cut])
+        token = token[cut:]
+    return [*pieces, token] if token else pieces
+
+
+def split_long_words(
+    words: Sequence[Word], tokens: Sequence[str], width: int
+) -> tuple[list[Word], list[str]]:
+    """Words (and their display tokens) with any token wider than a line split into pieces,
+    the word's time shared out by characters: a cue line can then always hold it."""
+    out_words: list[Word] = []
+    out_tokens: list[str] = []
+    for word, token in zip(words, tokens, strict=True):
+        if char_count(token) <= width:
+            out_words.append(word)
+            out_tokens.append(token)
+            continue
+        pieces = _split_token(token, width)
+        total = sum(len(p) for p in pieces)
+        t, seen = word.start, 0
+        for piece in pieces:
+            seen += len(piece)
+            end = word.start + (word.end - word.start) * seen // total
+            out_words.append(replace(word, start=t, end=end, text=piece))
+            out_tokens.append(piece)
+            t = end
+    return out_words, out_tokens
+
+
+def keep_hard_rules(
+    cues: Sequence[Cue], profile: Profile = Profile(), media_end: int | None = None
+) -> list[Cue]:
+    """The last timing pass, for what `make_readable` could not find nearby: speech faster
+    than the maximum reading speed for several cues in a row. Cues are laid out in order, each
+    shown at least as long as its reading speed and the minimum duration need and the minimum
+    gap kept, pushing later cues on (a forward pass); then, from the end of the recording
+    back, cues that would run past it are pulled earlier (a backward pass). Subtitles fall a
+    little behind a burst of fast speech and catch up at its next pause, rather than flash by.
+    Only a recording too short for its own words (shorter than their reading time) is left
+    breaking a rule."""
+    need = [_required_ms(c, profile) for c in cues]
+    gap = profile.min_gap_ms
+    times = [[c.start, c.end] for c in cues]
+    for k, t in enumerate(times):  # forward: nothing before the previous cue's end + gap
+        if k:
+            t[0] = max(t[0], times[k - 1][1] + gap)
+        t[1] = max(t[1], t[0] + need[k])
+    ceiling = media_end if media_end is not None else 1 << 62
+    for k in range(len(times) - 1, -1, -1):  # backward: nothing past the next cue or the end
+        t = times[k]
+        if t[1] > ceiling:
+            t[1] = ceiling
+            t[0] = min(t[0], ceiling - need[k])
+        ceiling = t[0] - gap
+    late = [k for k, t in enumerate(times) if t[0] < 0]
+    if late:  # too little time before: squeeze the cues that went below 0, keeping their order
+        first, room = times[0][0], times[late[-1]][1]
+        for t in times[: late[-1] + 1]:
+            t[:] = [(x - first) * room // (room - first) for x in t]
+    return [
+        c if (c.start, c.end) == (t[0], t[1]) else replace(c, start=t[0], end=max(t[1], t[0] + 1))
+        for c, t in zip(cues, times, strict=True)
+    ]
 
 
 SHIFT_MAX_MS = 500  # how far a cue may appear before its first word, or after it

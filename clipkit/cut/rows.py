@@ -387,10 +387,13 @@ def extract_cues(extract: Extract, options: CutOptions) -> list[Cue]:
     if extract.subs.suffix.lower() == ".json":
         words = slice_words(read_transcript(extract.subs).words, extract.start_ms, extract.end_ms)
         labels = "prefix" if load_style(extract.style).speaker_names else "none"
-        return _fit(shape_words(words, profile, labels), extract.duration_ms)
+        return _fit(shape_words(words, profile, labels, extract.duration_ms), extract.duration_ms)
     cues = slice_cues(read_cues(extract.subs), extract.start_ms, extract.end_ms, EDGE_MIN_MS)
     if vertical:
-        return _fit(shape_words(words_from_cues(cues), profile), extract.duration_ms)
+        return _fit(
+            shape_words(words_from_cues(cues), profile, media_end=extract.duration_ms),
+            extract.duration_ms,
+        )
     return cues
 
 
