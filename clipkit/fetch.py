@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from .batch import BatchItem, ItemResult, ProgressCallback, ignore, run_each
 from .errors import ClipkitError, InputError
 from .ffmpeg import find_ffmpeg, sha256_file
 from .fsutil import atomic_path, atomic_write_text
 from .media import probe
 from .plan import slugify
-from .progress import Event, EventCallback
 
 ARCHIVE_NAME = ".clipkit-archive.txt"
 SIDECAR_SUFFIX = ".source.json"
@@ -237,36 +237,23 @@ def fetch_all(
     folder: Path,
     link: bool = False,
     password: str | None = None,
-    on_event: EventCallback | None = None,
+    on_event: ProgressCallback | None = None,
 ) -> list[Fetched]:
-    emit = on_event or (lambda e: None)
     folder.mkdir(parents=True, exist_ok=True)
-    results = []
     total = len(sources)
-    for index, source in enumerate(sources, start=1):
-        emit(Event("start", source, index, total))
+    items = [(BatchItem(s, k, total, unit="bytes"), s) for k, s in enumerate(sources, start=1)]
 
-        def progress(done: int, size: int, source: str = source, index: int = index) -> None:
-            emit(Event("progress", source, index, total, done_ms=done, duration_ms=size))
-
+    def fetch_one(source: str, progress: Callable[[int, int], None]) -> ItemResult:
         try:
-            result = (
+            got = (
                 fetch_url(source, folder, password, progress)
                 if is_url(source)
                 else fetch_local(Path(source), folder, link)
             )
         except ClipkitError as exc:
-            result = Fetched(source, None, "failed", str(exc))
-        results.append(result)
-        kind = {"fetched": "done", "already": "skipped", "failed": "failed"}[result.status]
-        emit(
-            Event(
-                kind,
-                source,
-                index,
-                total,
-                message=result.error,
-                outputs=(str(result.path),) if result.path else (),
-            )
-        )
-    return results
+            got = Fetched(source, None, "failed", str(exc))
+        status = {"fetched": "done", "already": "skipped", "failed": "failed"}[got.status]
+        outputs = (str(got.path),) if got.path else ()
+        return ItemResult(status, outputs, got.error, value=got)  # type: ignore[arg-type]
+
+    return [r.value for _, r in run_each(items, fetch_one, on_event or ignore)]

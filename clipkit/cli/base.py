@@ -221,29 +221,29 @@ def _cluster(needed: Callable[[], bool] | None = None) -> Iterator[Any]:
 
 class ProgressPrinter:
     """Renders progress events on stderr: one live line on a terminal (each item and the whole
-    batch, with an ETA), plain start/finish lines in logs. Work is in ms of media, or in bytes
-    for transfers (`in_bytes`)."""
+    batch, with an ETA), plain start/finish lines in logs. Work is counted in each event's unit:
+    ms of media, or bytes for transfers."""
 
     def __init__(
         self,
         quiet: bool,
         verb: str = "transcribing",
-        in_bytes: bool = False,
         skipped: str = "up to date, skipped (--force to redo)",
     ) -> None:
         self.quiet = quiet
         self.verb = verb
-        self.in_bytes = in_bytes
         self.skipped = skipped
         self.tty = sys.stderr.isatty()
         self.state: dict[int, tuple[str, int, int]] = {}
         self.reported: dict[int, int] = {}  # the last tenth printed per item, when not a terminal
         self.batch_total = 0  # all the work of the run, when the pipeline announces it
+        self.unit = "ms"  # the unit that work is counted in
         self.finished = 0  # work of the items already done
         self.started = time.monotonic()
 
-    def _amount(self, units: int) -> str:
-        return f"{units / 1e6:.1f} MB" if self.in_bytes else f"{units / 1000:.1f} s"
+    @staticmethod
+    def _amount(units: int, unit: str) -> str:
+        return f"{units / 1e6:.1f} MB" if unit == "bytes" else f"{units / 1000:.1f} s"
 
     def __call__(self, event: Any) -> None:
         if event.kind == "warning":  # --quiet silences progress, never warnings
@@ -251,25 +251,28 @@ class ProgressPrinter:
             click.echo(f"Warning: {event.message}", err=True)
             return
         if event.kind == "batch":
-            self.batch_total, self.started = event.duration_ms, time.monotonic()
+            self.batch_total, self.started = event.size, time.monotonic()
+            self.unit = event.unit
             return
         if self.quiet:
             return
         name = Path(event.path).name
         prefix = f"[{event.index}/{event.total}] {name}"
         if event.kind == "start":
-            self.state[event.index] = (name, event.done_ms, event.duration_ms)
+            self.state[event.index] = (name, event.done, event.size)
             if not self.tty:
-                click.echo(f"{prefix}: {self.verb} {self._amount(event.duration_ms)}", err=True)
+                click.echo(
+                    f"{prefix}: {self.verb} {self._amount(event.size, event.unit)}", err=True
+                )
         elif event.kind == "progress":
-            self.state[event.index] = (name, event.done_ms, event.duration_ms)
-            if not self.tty and event.duration_ms:  # a log, make, a pipe: a line every 10 %
-                decile = min(9, 10 * event.done_ms // event.duration_ms)
+            self.state[event.index] = (name, event.done, event.size)
+            if not self.tty and event.size:  # a log, make, a pipe: a line every 10 %
+                decile = min(9, 10 * event.done // event.size)
                 if decile > self.reported.get(event.index, 0):
                     self.reported[event.index] = decile
                     click.echo(
-                        f"{prefix}: {10 * decile}% ({self._amount(event.done_ms)} of "
-                        f"{self._amount(event.duration_ms)})",
+                        f"{prefix}: {10 * decile}% ({self._amount(event.done, event.unit)} of "
+                        f"{self._amount(event.size, event.unit)})",
                         err=True,
                     )
         elif event.kind in ("done", "failed", "skipped"):
@@ -298,7 +301,8 @@ class ProgressPrinter:
             if done and elapsed > 1:
                 left = elapsed * (self.batch_total - done) / done
                 eta = f", ETA {int(left // 60)}:{int(left % 60):02d}"
-            parts.append(f"overall {self._amount(done)} of {self._amount(self.batch_total)}{eta}")
+            total = self._amount(self.batch_total, self.unit)
+            parts.append(f"overall {self._amount(done, self.unit)} of {total}{eta}")
         click.echo("\r\x1b[2K" + " | ".join(parts), err=True, nl=False)
 
     def _clear(self) -> None:

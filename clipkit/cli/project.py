@@ -77,7 +77,7 @@ def fetch(
         folder,
         link,
         video_password,
-        on_event=ProgressPrinter(quiet, verb="fetching", in_bytes=True, skipped="already fetched"),
+        on_event=ProgressPrinter(quiet, verb="fetching", skipped="already fetched"),
     )
     if project is not None and folder.resolve() == project.recordings.resolve():
         from ..stories import STORIES_NAME, add_story

@@ -172,7 +172,7 @@ def _publish_locked(
     def waiting() -> None:
         click.echo(f"Waiting: another clipkit publish is running on {state_path.parent}", err=True)
 
-    printer = ProgressPrinter(quiet, verb="uploading", in_bytes=True, skipped="already published")
+    printer = ProgressPrinter(quiet, verb="uploading", skipped="already published")
     with connected_channel(options.settings) as channel, item_lock(state_path, waiting):
         # read only now: the other run may have published
         state = PublishState(state_path, load=not resync)

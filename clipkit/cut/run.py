@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..batch import BatchItem, Progress, ProgressCallback, batch_of, ignore
 from ..burn import BurnStyle, ass_document, load_style
 from ..errors import ClipkitError
 from ..ffmpeg import (
@@ -19,7 +20,6 @@ from ..ffmpeg import (
 )
 from ..formats import render
 from ..fsutil import atomic_path, atomic_write_text, item_lock, remove_stale_parts, temp_dir
-from ..progress import Event, EventCallback
 from ..sidecar import (
     ExtractSidecar,
     LoudnessRecord,
@@ -120,15 +120,20 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def handle(ex: Extract, index: int, total: int) -> BatchItem:
+    """An extract's place in the batch; its work is its length in ms."""
+    return BatchItem(ex.slug, index, total, ex.duration_ms)
+
+
 def cut_all(
     extracts: Sequence[Extract],
     options: CutOptions,
-    on_event: EventCallback | None = None,
+    on_event: ProgressCallback | None = None,
     cluster: Cluster | None = None,
 ) -> list[CutResult]:
     """Cut every extract not already made (the locks keep two runs from making one twice);
     with a `cluster`, each encode is a task on a worker offering the `encode` resource."""
-    emit = on_event or (lambda e: None)
+    emit = on_event or ignore
     options.out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(options.out_dir)  # what a killed run left behind
     total = len(extracts)
@@ -136,13 +141,13 @@ def cut_all(
     todo = []
     for i, ex in enumerate(extracts):
         for w in ex.warnings:
-            emit(Event("warning", ex.slug, i + 1, total, message=f"{ex.row.where}: {w}"))
+            emit(handle(ex, i + 1, total).warning(f"{ex.row.where}: {w}"))
         if not options.force and is_done(ex, options):
             results[i] = CutResult(ex, "skipped", output_paths(ex, options.out_dir)["mp4"])
-            emit(Event("skipped", ex.slug, i + 1, total))
+            emit(handle(ex, i + 1, total).finished("skipped", counted=False))
         else:
             todo.append(i)
-    emit(Event("batch", "", 0, total, duration_ms=sum(extracts[i].duration_ms for i in todo)))
+    emit(batch_of(sum(extracts[i].duration_ms for i in todo), total))
     jobs = _jobs(extracts, todo, options, cluster)
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
         futures = {
@@ -177,7 +182,7 @@ def _jobs(
 
 
 def _cut_locked(
-    ex: Extract, index: int, total: int, options: CutOptions, emit: EventCallback,
+    ex: Extract, index: int, total: int, options: CutOptions, emit: ProgressCallback,
     cluster: Cluster | None,
 ) -> CutResult:  # fmt: skip
     """One extract under its lock: made, or found made (or only its metadata changed) by
@@ -186,7 +191,7 @@ def _cut_locked(
 
     def waiting() -> None:
         msg = f"{ex.row.where}: waiting for another clipkit run making {paths['mp4'].name}"
-        emit(Event("warning", ex.slug, index, total, message=msg))
+        emit(handle(ex, index, total).warning(msg))
 
     with item_lock(paths["mp4"], waiting):
         state = "stale" if options.force else state_of(ex, options)
@@ -203,16 +208,16 @@ def _cut_locked(
 
 
 def _make(
-    ex: Extract, index: int, total: int, options: CutOptions, emit: EventCallback,
+    ex: Extract, index: int, total: int, options: CutOptions, emit: ProgressCallback,
     cluster: Cluster | None,
 ) -> CutResult:  # fmt: skip
     from ..cluster import ENCODE
 
-    emit(Event("start", ex.slug, index, total, duration_ms=ex.duration_ms))
+    item = handle(ex, index, total)
+    emit(item.start())
 
     def progress(ms: int) -> None:
-        emit(Event("progress", ex.slug, index, total,
-                   done_ms=min(ms, ex.duration_ms), duration_ms=ex.duration_ms))  # fmt: skip
+        emit(item.progress(ms))
 
     try:
         if cluster is not None:
@@ -230,25 +235,19 @@ def _collect(futures, extracts, options, results, emit) -> None:  # type: ignore
         result = fut.result()
         results[i] = result
         ex = extracts[i]
-        if result.status == "skipped":
-            emit(Event("skipped", ex.slug, i + 1, total))
-        elif result.status == "updated":  # metadata only: the sidecar was rewritten
-            emit(Event("done", ex.slug, i + 1, total, outputs=(str(result.sidecar),)))
-        elif result.status == "done":
-            outs = tuple(str(p) for p in output_paths(ex, options.out_dir).values())
-            emit(
-                Event(
-                    "done",
-                    ex.slug,
-                    i + 1,
-                    total,
-                    done_ms=ex.duration_ms,
-                    duration_ms=ex.duration_ms,
-                    outputs=outs,
-                )
-            )
-        else:
-            emit(Event("failed", ex.slug, i + 1, total, message=result.error))
+        emit(_closing(handle(ex, i + 1, total), result, options))
+
+
+def _closing(item: BatchItem, result: CutResult, options: CutOptions) -> Progress:
+    """The extract's last event: skipped, done (its metadata only: the sidecar), or failed."""
+    if result.status == "skipped":
+        return item.finished("skipped", counted=False)
+    if result.status == "updated":  # metadata only: the sidecar was rewritten
+        return item.finished("done", (str(result.sidecar),), counted=False)
+    if result.status == "done":
+        outputs = [str(p) for p in output_paths(result.extract, options.out_dir).values()]
+        return item.finished("done", outputs)
+    return item.finished("failed", message=result.error)
 
 
 def dry_run_commands(extract: Extract, options: CutOptions) -> list[list[str]]:

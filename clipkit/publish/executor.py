@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..batch import ProgressCallback, warning
 from ..errors import BudgetReached, ClipkitError
-from ..progress import Event, EventCallback
 from .items import VideoMeta
 from .options import PublishOptions
 
@@ -52,7 +52,7 @@ class Platform(Protocol):
 class Executor:
     """Runs a platform's calls: the quota budget, retries with full-jitter backoff, paging."""
 
-    def __init__(self, platform: Platform, options: PublishOptions, emit: EventCallback) -> None:
+    def __init__(self, platform: Platform, options: PublishOptions, emit: ProgressCallback) -> None:
         self.platform = platform
         self.options = options
         self.emit = emit
@@ -108,4 +108,4 @@ class Executor:
                 return
 
     def warn(self, message: str) -> None:
-        self.emit(Event("warning", "", 0, 0, message=message))
+        self.emit(warning(message))

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..batch import BatchItem, ProgressCallback, batch_of
 from ..errors import BudgetReached, ClipkitError
 from ..ffmpeg import grab_frame
 from ..fsutil import temp_dir
 from ..media import probe
-from ..progress import Event, EventCallback
 from .executor import Executor, Platform
 from .items import Item, VideoMeta, marker_of
 from .options import PublishOptions
@@ -41,7 +41,11 @@ class Publisher:
     left; every platform call goes through the executor, charged once and retried."""
 
     def __init__(
-        self, channel: Platform, state: PublishState, options: PublishOptions, emit: EventCallback
+        self,
+        channel: Platform,
+        state: PublishState,
+        options: PublishOptions,
+        emit: ProgressCallback,
     ) -> None:
         self.channel = channel
         self.state = state
@@ -102,8 +106,8 @@ class Publisher:
         )
         if not record.session_uri:
             self.calls.spend("videos.insert")
-        self.emit(Event("start", item.slug, index, total,
-                        done_ms=record.bytes_confirmed, duration_ms=item.size))  # fmt: skip
+        handle = BatchItem(item.slug, index, total, item.size, "bytes")
+        self.emit(handle.start(done=record.bytes_confirmed))
         attempt = 0
         while True:
             try:
@@ -120,7 +124,7 @@ class Publisher:
             attempt = 0
             self._record_session(record, upload)
             done = item.size if result is not None else upload.progress
-            self.emit(Event("progress", item.slug, index, total, done_ms=done, duration_ms=item.size))  # fmt: skip
+            self.emit(handle.progress(done))
             if result is not None:
                 record.video_id, record.privacy = result
                 record.session_uri = None
@@ -354,7 +358,7 @@ class Publisher:
         playlist_id = self.playlist_id()
         self.reconcile(items, playlist_id)
         to_upload = [i for i in items if not self.state.video_id(i.sha256)]
-        self.emit(Event("batch", "", 0, len(items), duration_ms=sum(i.size for i in to_upload)))
+        self.emit(batch_of(sum(i.size for i in to_upload), len(items), "bytes"))
         in_playlist = 0
         try:
             for index, outcome in enumerate(outcomes, start=1):
@@ -379,13 +383,14 @@ class Publisher:
         """One extract: uploaded (or its metadata kept in step), in the playlist at `position`,
         with its captions and thumbnail, replacing its earlier version with --replace."""
         item = outcome.item
+        handle = BatchItem(item.slug, index, total, item.size, "bytes")
         for fix in item.fixups:
             self.warn(f"{item.sidecar.name}: {fix}")
         old = changed_version(item, self.state)
         if old and not self.options.replace:
             outcome.status, outcome.video_id = "changed", self.state.video_id(old) or ""
-            self.emit(Event("failed", item.slug, index, total,
-                            message="changed since it was published; --replace replaces it"))  # fmt: skip
+            message = "changed since it was published; --replace replaces it"
+            self.emit(handle.finished("failed", message=message))
             return
         record = self.state.entry(item.sha256)
         fresh = not record.video_id
@@ -405,8 +410,7 @@ class Publisher:
         outcome.status = "published" if fresh or old else "updated" if updated else "already"
         outcome.video_id = video_id
         kind = "done" if outcome.status in ("published", "updated") else "skipped"
-        self.emit(Event(kind, item.slug, index, total, done_ms=item.size, duration_ms=item.size,
-                        outputs=(self.channel.video_url(video_id),)))  # fmt: skip
+        self.emit(handle.finished(kind, (self.channel.video_url(video_id),)))
 
     def _upload_new(self, outcome: Outcome, index: int, total: int) -> None:
         item = outcome.item

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..batch import BatchItem, ProgressCallback, batch_of, ignore
 from ..engines import EngineSpec, check_engine
 from ..errors import EngineError, InputError, MediaError, OutputError
 from ..fsutil import is_up_to_date, remove_stale_parts
 from ..media import SILENT_TRACK_DB, AudioTrack, MediaInfo, probe, speech_track
 from ..models import LocalModel
-from ..progress import Event, EventCallback
 from .jobs import (
     BatchRun,
     TranscribeJob,
@@ -155,16 +155,16 @@ def _language_of(outputs: Sequence[Path]) -> str | None:
 
 
 def _warn_about_tracks(
-    paths: Sequence[Path], tracks: Sequence[AudioTrack], emit: EventCallback
+    paths: Sequence[Path], tracks: Sequence[AudioTrack], emit: ProgressCallback
 ) -> None:
     for i, (p, track) in enumerate(zip(paths, tracks, strict=True)):
         if track.reason:
-            emit(Event("warning", str(p), i + 1, len(paths), message=f"{p.name}: {track.reason}"))
+            emit(BatchItem(str(p), i + 1, len(paths)).warning(f"{p.name}: {track.reason}"))
         if track.level_db < SILENT_TRACK_DB:
             message = (
                 f"{p.name}: audio track {track.index + 1} is silent; the transcript will be empty"
             )
-            emit(Event("warning", str(p), i + 1, len(paths), message=message))
+            emit(BatchItem(str(p), i + 1, len(paths)).warning(message))
 
 
 def _output_targets(
@@ -219,13 +219,13 @@ def transcribe_files(
     recordings: Sequence[str | Path],
     out_dir: str | Path | None,
     options: TranscribeOptions,
-    on_event: EventCallback | None = None,
+    on_event: ProgressCallback | None = None,
     on_status: Callable[[str], None] | None = None,
     cluster: Cluster | None = None,
 ) -> list[FileResult]:
     """Transcribe recordings; every input is checked before any model is loaded. With a
     `cluster`, each recording is a task on a worker offering the `transcribe` resource."""
-    emit = on_event or (lambda e: None)
+    emit = on_event or ignore
     spec = check_engine(options.engine)
     paths = [Path(r) for r in recordings]
     if not paths:
@@ -251,13 +251,14 @@ def transcribe_files(
     for i, (p, outs) in enumerate(zip(paths, targets, strict=True)):
         if fresh[i]():
             results[i] = FileResult(str(p), "skipped", tuple(map(str, outs)), infos[i].duration_ms)
-            emit(Event("skipped", str(p), i + 1, total, outputs=tuple(map(str, outs))))
+            item = BatchItem(str(p), i + 1, total)
+            emit(item.finished("skipped", map(str, outs), counted=False))
         else:
             pending.append(i)
     if not pending:
         return [results[i] for i in range(total)]
 
-    emit(Event("batch", "", 0, total, duration_ms=sum(infos[i].duration_ms for i in pending)))
+    emit(batch_of(sum(infos[i].duration_ms for i in pending), total))
     workers, threads = _workers_and_threads(spec, options, [infos[i].duration_ms for i in pending])
     speaker_spec = options.speaker_source
     jobs = [

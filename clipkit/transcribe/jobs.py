@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..batch import BatchItem, Progress, ProgressCallback
 from ..engines import Engine, EngineOptions, load_engine
 from ..errors import ClipkitError
 from ..fsutil import item_lock
 from ..models import LocalModel
-from ..progress import Event, EventCallback
 from ..speakers import SpeakerSource
 from ..subtitles import Profile
 from .one import transcribe_one
@@ -44,8 +44,10 @@ class TranscribeJob:
     translated: tuple[str, ...] = ()  # NAME.xx.srt/.vtt to write, when translating
     target: str | None = None  # the translation's language
 
-    def event(self, kind: str, **fields: Any) -> Event:
-        return Event(kind, self.path, self.index, self.total, **fields)
+    @property
+    def item(self) -> BatchItem:
+        """Its place in the batch; its work is its length in ms."""
+        return BatchItem(self.path, self.index, self.total, self.duration_ms)
 
     def failed(self, error: str) -> FileResult:
         return FileResult(self.path, "failed", (), self.duration_ms, error=error)
@@ -80,14 +82,14 @@ def _work(job: TranscribeJob) -> FileResult:
     events = _worker_events
 
     def progress(ms: int) -> None:
-        events.put(job.event("progress", done_ms=ms, duration_ms=job.duration_ms))
+        events.put(job.item.progress(ms))
 
     return _transcribe_locked(_worker_engine, job, progress, lambda: events.put(_waiting(job)))
 
 
-def _waiting(job: TranscribeJob) -> Event:
+def _waiting(job: TranscribeJob) -> Progress:
     message = f"{Path(job.path).name}: waiting for another clipkit run transcribing it"
-    return job.event("warning", message=message)
+    return job.item.warning(message)
 
 
 def _transcribe_locked(
@@ -117,11 +119,10 @@ def _transcribe_locked(
     )
 
 
-def _report(job: TranscribeJob, result: FileResult, emit: EventCallback) -> FileResult:
+def _report(job: TranscribeJob, result: FileResult, emit: ProgressCallback) -> FileResult:
     for warning in result.warnings:
-        emit(job.event("warning", message=warning))
-    emit(job.event(result.status, done_ms=job.duration_ms, duration_ms=job.duration_ms,
-                   message=result.error, outputs=result.outputs))  # fmt: skip
+        emit(job.item.warning(warning))
+    emit(job.item.finished(result.status, result.outputs, result.error))  # type: ignore[arg-type]
     return result
 
 
@@ -134,7 +135,7 @@ class BatchRun:
     model: LocalModel | str
     workers: int
     threads: int
-    emit: EventCallback
+    emit: ProgressCallback
 
     @property
     def model_name(self) -> str:
@@ -156,10 +157,10 @@ def _run_here(jobs: Sequence[TranscribeJob], run: BatchRun) -> Iterator[FileResu
     options, emit = run.options, run.emit
     engine = load_engine(options.engine, run.model, run.threads, options.engine_options())
     for job in jobs:
-        emit(job.event("start", duration_ms=job.duration_ms))
+        emit(job.item.start())
 
         def progress(ms: int, job: TranscribeJob = job) -> None:
-            emit(job.event("progress", done_ms=ms, duration_ms=job.duration_ms))
+            emit(job.item.progress(ms))
 
         try:
             result = _transcribe_locked(engine, job, progress, lambda job=job: emit(_waiting(job)))
@@ -183,7 +184,7 @@ def _run_cluster(
     cluster.register_models(options.engine, model_name, options.threads, engine_options)
     tasks = []
     for job in jobs:
-        emit(job.event("start", duration_ms=job.duration_ms))
+        emit(job.item.start())
         key = digest(["transcribe", source_key(Path(job.path)), list(job.outputs), options.engine,
                       model_name, repr(engine_options), repr(job.profile), job.track,
                       repr(job.speakers)])  # fmt: skip
@@ -221,7 +222,7 @@ def _run_pool(jobs: Sequence[TranscribeJob], run: BatchRun) -> list[FileResult]:
     ) as pool:
         futures: dict[Future[FileResult], int] = {}
         for k, job in enumerate(jobs):
-            emit(job.event("start", duration_ms=job.duration_ms))
+            emit(job.item.start())
             futures[pool.submit(_work, job)] = k
         remaining = set(futures)
         try:
@@ -245,7 +246,7 @@ def _run_pool(jobs: Sequence[TranscribeJob], run: BatchRun) -> list[FileResult]:
     return [results[k] for k in range(len(jobs))]
 
 
-def _drain(events, emit: EventCallback) -> None:  # type: ignore[no-untyped-def]
+def _drain(events, emit: ProgressCallback) -> None:  # type: ignore[no-untyped-def]
     while True:
         try:
             emit(events.get_nowait())
