@@ -11,6 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 from .resources import configs_dir
@@ -157,6 +158,34 @@ def _colour(value: str):  # type: ignore[no-untyped-def]
     return pysubs2.Color(int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16), 255 - opacity)
 
 
+def _default_style(style: BurnStyle, width: int, height: int) -> Any:
+    """The burn-in style as an ASS style, sized in pixels of the output frame."""
+    import pysubs2
+
+    short = min(width, height)
+    size = max(8, round(style.size * short))
+    edge = style.box_colour if style.box else style.outline_colour
+    return pysubs2.SSAStyle(
+        fontname=style.font,
+        fontsize=size,
+        primarycolor=_colour(style.colour),
+        secondarycolor=_colour(style.colour),
+        outlinecolor=_colour(edge),
+        backcolor=_colour(edge),
+        bold=style.bold,
+        borderstyle=3 if style.box else 1,  # 3: opaque box behind the text
+        outline=round(0.25 * size) if style.box else round(style.outline * size, 1),
+        shadow=round(style.shadow * size, 1),
+        alignment=pysubs2.Alignment.MIDDLE_CENTER
+        if style.position == "middle"
+        else pysubs2.Alignment.BOTTOM_CENTER,
+        marginl=round(0.05 * width),
+        marginr=round(0.05 * width),
+        marginv=round(style.margin_bottom * short),
+        encoding=1,
+    )
+
+
 def ass_document(
     cues: list[Cue], style: BurnStyle, width: int, height: int, words: list[Word] | None = None
 ) -> str:
@@ -165,9 +194,6 @@ def ass_document(
     `highlight_colour` and the words' timings, each word is coloured while it is said."""
     import pysubs2
 
-    short = min(width, height)
-    size = max(8, round(style.size * short))
-    outline = round(style.outline * size, 1)
     doc = pysubs2.SSAFile()
     doc.info.update(
         {
@@ -177,29 +203,8 @@ def ass_document(
             "ScaledBorderAndShadow": "yes",
         }
     )
-    edge = style.box_colour if style.box else style.outline_colour
-    doc.styles = {
-        "Default": pysubs2.SSAStyle(
-            fontname=style.font,
-            fontsize=size,
-            primarycolor=_colour(style.colour),
-            secondarycolor=_colour(style.colour),
-            outlinecolor=_colour(edge),
-            backcolor=_colour(edge),
-            bold=style.bold,
-            borderstyle=3 if style.box else 1,  # 3: opaque box behind the text
-            outline=round(0.25 * size) if style.box else outline,
-            shadow=round(style.shadow * size, 1),
-            alignment=pysubs2.Alignment.MIDDLE_CENTER
-            if style.position == "middle"
-            else pysubs2.Alignment.BOTTOM_CENTER,
-            marginl=round(0.05 * width),
-            marginr=round(0.05 * width),
-            marginv=round(style.margin_bottom * short),
-            encoding=1,
-        )
-    }
-    speakers: dict[str, str] = {}
+    doc.styles = {"Default": _default_style(style, width, height)}
+    speakers: dict[str, str] = {}  # speaker -> the style of their colour
     if style.speaker_colours:
         for c in cues:
             if c.speaker and c.speaker not in speakers:

@@ -156,6 +156,34 @@ def _explain(url: str, message: str) -> str:
     return f"{url}: {text}"
 
 
+def _ydl_options(
+    folder: Path, logger: Any, on_progress: Callable[[int, int], None] | None
+) -> dict[str, Any]:
+    """yt-dlp's settings: names that travel, its archive of what was fetched, quiet (progress
+    and errors come back through the hook and the logger), clipkit's ffmpeg for merging."""
+
+    def hook(d: dict[str, Any]) -> None:
+        if on_progress and d.get("status") in ("downloading", "finished"):
+            total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
+            on_progress(int(d.get("downloaded_bytes") or 0), int(total))
+
+    return {
+        "outtmpl": {"default": str(folder / "%(title).80B [%(id)s].%(ext)s")},
+        "windowsfilenames": True,  # names that travel to every file system
+        "download_archive": str(folder / ARCHIVE_NAME),
+        "progress_hooks": [hook],
+        "noprogress": True,
+        "quiet": True,
+        "no_warnings": True,
+        "logger": logger,
+        "retries": 3,
+        "socket_timeout": 30,
+        "noplaylist": True,
+        "ffmpeg_location": find_ffmpeg().path,
+        "merge_output_format": "mp4",
+    }
+
+
 def fetch_url(
     url: str,
     folder: Path,
@@ -174,27 +202,7 @@ def fetch_url(
         raise FetchError("fetching URLs needs yt-dlp: pip install 'clipkit[fetch]'") from exc
 
     logger = _Logger()
-
-    def hook(d: dict[str, Any]) -> None:
-        if on_progress and d.get("status") in ("downloading", "finished"):
-            total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
-            on_progress(int(d.get("downloaded_bytes") or 0), int(total))
-
-    options = {
-        "outtmpl": {"default": str(folder / "%(title).80B [%(id)s].%(ext)s")},
-        "windowsfilenames": True,  # names that travel to every file system
-        "download_archive": str(folder / ARCHIVE_NAME),
-        "progress_hooks": [hook],
-        "noprogress": True,
-        "quiet": True,
-        "no_warnings": True,
-        "logger": logger,
-        "retries": 3,
-        "socket_timeout": 30,
-        "noplaylist": True,
-        "ffmpeg_location": find_ffmpeg().path,
-        "merge_output_format": "mp4",
-    }
+    options = _ydl_options(folder, logger, on_progress)
     if password:
         options["videopassword"] = password
     try:
@@ -215,20 +223,9 @@ def fetch_url(
                 f"{url}: yt-dlp's archive lists it as fetched, but the file is gone; remove it from {ARCHIVE_NAME}"
             )
         return Fetched(url, path, "already")
-    _write_sidecar(
-        path,
-        {
-            "url": url,
-            "kind": "url",
-            "id": f"{info.get('extractor_key')} {info.get('id')}",
-            "title": info.get("title"),
-            "uploader": info.get("uploader"),
-            "upload_date": info.get("upload_date"),
-            "duration": info.get("duration"),
-            "webpage_url": info.get("webpage_url"),
-            "extractor": info.get("extractor"),
-        },
-    )
+    keys = ("title", "uploader", "upload_date", "duration", "webpage_url", "extractor")
+    about = {"url": url, "kind": "url", "id": f"{info.get('extractor_key')} {info.get('id')}"}
+    _write_sidecar(path, {**about, **{key: info.get(key) for key in keys}})
     return Fetched(url, path, "fetched")
 
 

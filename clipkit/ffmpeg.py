@@ -333,7 +333,7 @@ def escape_filter_value(value: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", option_level)
 
 
-ProgressCallback = Callable[[int], None]  # receives output time in ms
+PositionCallback = Callable[[int], None]  # receives output time in ms
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -353,7 +353,7 @@ _PREEXEC = _die_with_parent if sys.platform.startswith("linux") else None
 def run_ffmpeg(
     args: Sequence[str],
     *,
-    on_progress: ProgressCallback | None = None,
+    on_progress: PositionCallback | None = None,
     binary: FFmpegBinary | None = None,
     check_fonts: bool = False,
     stdout_sink: Callable[[bytes], None] | None = None,
@@ -385,17 +385,7 @@ def run_ffmpeg(
     with _running_lock:
         _running.add(proc)
     try:
-        assert proc.stdout is not None
-        if stdout_sink is not None:
-            while chunk := proc.stdout.read(1 << 16):
-                stdout_sink(chunk)
-        else:
-            for raw in proc.stdout:
-                line = raw.decode("ascii", "replace").strip()
-                if on_progress and line.startswith("out_time_us="):
-                    value = line.partition("=")[2]
-                    if value.isdigit():
-                        on_progress(int(value) // 1000)
+        _read_stdout(proc, on_progress, stdout_sink)
         code = proc.wait()
     except BaseException:
         proc.kill()
@@ -405,7 +395,31 @@ def run_ffmpeg(
         with _running_lock:
             _running.discard(proc)
         reader.join(timeout=5)
-    lines = list(stderr_lines)
+    return _checked(code, list(stderr_lines), binary, check_fonts)
+
+
+def _read_stdout(
+    proc: subprocess.Popen[bytes],
+    on_progress: PositionCallback | None,
+    stdout_sink: Callable[[bytes], None] | None,
+) -> None:
+    """Raw bytes to the sink, or `-progress` lines parsed into the output position in ms."""
+    assert proc.stdout is not None
+    if stdout_sink is not None:
+        while chunk := proc.stdout.read(1 << 16):
+            stdout_sink(chunk)
+        return
+    for raw in proc.stdout:
+        line = raw.decode("ascii", "replace").strip()
+        if on_progress and line.startswith("out_time_us="):
+            value = line.partition("=")[2]
+            if value.isdigit():
+                on_progress(int(value) // 1000)
+
+
+def _checked(code: int, lines: list[str], binary: FFmpegBinary, check_fonts: bool) -> str:
+    """ffmpeg's stderr, or an FFmpegError naming the cause (and the last lines) when it failed
+    or, for subtitles, found no font."""
     stderr = "\n".join(lines)
     if code < 0:
         raise FFmpegError(f"ffmpeg was stopped ({signal.Signals(-code).name})")

@@ -346,14 +346,41 @@ def film_recipe(spec: FilmSpec, timeline: Sequence[Segment], size: tuple[int, in
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def _write_companions(
+    project: Project, spec: FilmSpec, path: Path, out: Path, suffix: str,
+    timeline: Sequence[Segment], moments: Sequence[Segment], recipe: str,
+) -> None:  # fmt: skip
+    """The film's SRT, its chapter list, and an extract sidecar as `publish` reads it (the
+    description carries YouTube's chapters), with the film's moments for consent and sign-off."""
+    from .ffmpeg import sha256_file
+    from .fsutil import atomic_write_text
+
+    atomic_write_text(out.with_suffix(".srt"), render_srt(film_cues(timeline, spec.crossfade_ms)))
+    chapters = chapters_text(timeline)
+    atomic_write_text(out.with_suffix(".txt"), chapters)
+    data = {
+        "format": EXTRACT_FORMAT, "kind": "film", "clipkit_version": __version__,
+        "title": spec.title or spec.name, "description": (spec.subtitle + "\n\n" if spec.subtitle else "") + chapters,
+        "tags": [], "slug": spec.name + suffix, "source": "", "video": out.name,
+        "subtitles": {"srt": out.with_suffix(".srt").name, "vtt": "", "cues": 0},
+        "start": 0, "end": film_length(timeline) / 1000, "duration": film_length(timeline) / 1000,
+        "sha256": sha256_file(out), "recipe": recipe, "plan_row": f"{path.name}:1",
+        "film": {"moments": [{"slug": s.slug, "sha256": _sha_of(project, s.slug),
+                              "recording": s.recording} for s in moments]},
+    }  # fmt: skip
+    atomic_write_text(
+        out.with_suffix(".json"), json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    )
+
+
 def render_film(
     project: Project, path: Path, force: bool = False, vertical: bool = False,
     on_progress: Any = None,
 ) -> FilmResult:  # fmt: skip
     """films/NAME.toml into films/NAME.mp4 (+ .srt, .txt chapters, .json); skipped when the film
     and everything it is made from are unchanged."""
-    from .ffmpeg import run_ffmpeg, sha256_file
-    from .fsutil import atomic_path, atomic_write_text, item_lock, temp_dir
+    from .ffmpeg import run_ffmpeg
+    from .fsutil import atomic_path, item_lock, temp_dir
     from .media import probe
     from .resources import fonts_dir
 
@@ -388,22 +415,5 @@ def render_film(
                 run_ffmpeg(
                     ["-y", "-loglevel", "error", *args], on_progress=on_progress, check_fonts=True
                 )
-        atomic_write_text(
-            out.with_suffix(".srt"), render_srt(film_cues(timeline, spec.crossfade_ms))
-        )
-        atomic_write_text(out.with_suffix(".txt"), chapters_text(timeline))
-        # an extract sidecar as `publish` reads it (the description carries YouTube's chapters),
-        # with the film's moments for consent and sign-off
-        chapters = chapters_text(timeline)
-        data = {
-            "format": EXTRACT_FORMAT, "kind": "film", "clipkit_version": __version__,
-            "title": spec.title or spec.name, "description": (spec.subtitle + "\n\n" if spec.subtitle else "") + chapters,
-            "tags": [], "slug": spec.name + suffix, "source": "", "video": out.name,
-            "subtitles": {"srt": out.with_suffix(".srt").name, "vtt": "", "cues": 0},
-            "start": 0, "end": film_length(timeline) / 1000, "duration": film_length(timeline) / 1000,
-            "sha256": sha256_file(out), "recipe": recipe, "plan_row": f"{path.name}:1",
-            "film": {"moments": [{"slug": s.slug, "sha256": _sha_of(project, s.slug),
-                                  "recording": s.recording} for s in moments]},
-        }  # fmt: skip
-        atomic_write_text(sidecar, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        _write_companions(project, spec, path, out, suffix, timeline, moments, recipe)
     return FilmResult(spec.name, "done", out, film_length(timeline), tuple(notes))

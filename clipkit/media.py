@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .errors import MediaError
 
@@ -222,13 +223,9 @@ def iter_audio(
     size however long the recording is.
     """
     import av
-    import numpy as np
 
     block = int(block_seconds * sample_rate)
     limit = int(limit_seconds * sample_rate) if limit_seconds is not None else None
-    pending: list = []  # type: ignore[type-arg]
-    pending_len = 0
-    produced = 0
     try:
         with av.open(os.fspath(path)) as container:
             streams = list(container.streams.audio)
@@ -236,43 +233,58 @@ def iter_audio(
                 raise MediaError(f"{path}: has no audio stream")
             if track >= len(streams):
                 raise MediaError(f"{path}: has no audio track {track + 1} (it has {len(streams)})")
-            stream = streams[track]
-            layout = stream.layout.name if channels else "mono"
-            resampler = av.AudioResampler(format="s16p", layout=layout, rate=sample_rate)
-            # resampling a few large frames is much cheaper than thousands of codec-sized ones
-            fifo = av.AudioFifo()
-
-            def resampled(frames: list) -> Iterator:  # type: ignore[type-arg]
-                for out in frames:
-                    planes = out.to_ndarray().astype(np.float32) * (1 / 32768.0)
-                    yield planes if channels else planes.reshape(-1)
-
-            def chunks() -> Iterator:  # type: ignore[type-arg]
-                for frame in container.decode(stream):
-                    frame.pts = None  # the FIFO then takes frames without continuous timestamps
-                    fifo.write(frame)
-                    if fifo.samples >= 200_000:
-                        yield from resampled(resampler.resample(fifo.read()))
-                if fifo.samples:
-                    yield from resampled(resampler.resample(fifo.read()))
-                yield from resampled(resampler.resample(None))
-
-            for samples in chunks():
-                count = samples.shape[-1]
-                if limit is not None and produced + pending_len + count >= limit:
-                    pending.append(samples[..., : limit - produced - pending_len])
-                    break
-                pending.append(samples)
-                pending_len += count
-                if pending_len >= block:
-                    joined = np.concatenate(pending, axis=-1)
-                    yield joined
-                    produced += joined.shape[-1]
-                    pending, pending_len = [], 0
-            if pending:
-                yield np.concatenate(pending, axis=-1)
+            chunks = _resampled_chunks(container, streams[track], sample_rate, channels)
+            yield from _blocks(chunks, block, limit)
     except av.FFmpegError as exc:
         raise MediaError(f"{path}: cannot decode audio ({exc})") from exc
+
+
+def _resampled_chunks(container: Any, stream: Any, sample_rate: int, channels: bool) -> Iterator:  # type: ignore[type-arg]
+    """The stream decoded and resampled to float32 in chunks of about 200,000 samples:
+    resampling a few large frames is much cheaper than thousands of codec-sized ones."""
+    import av
+    import numpy as np
+
+    layout = stream.layout.name if channels else "mono"
+    resampler = av.AudioResampler(format="s16p", layout=layout, rate=sample_rate)
+    fifo = av.AudioFifo()
+
+    def resampled(frames: list) -> Iterator:  # type: ignore[type-arg]
+        for out in frames:
+            planes = out.to_ndarray().astype(np.float32) * (1 / 32768.0)
+            yield planes if channels else planes.reshape(-1)
+
+    for frame in container.decode(stream):
+        frame.pts = None  # the FIFO then takes frames without continuous timestamps
+        fifo.write(frame)
+        if fifo.samples >= 200_000:
+            yield from resampled(resampler.resample(fifo.read()))
+    if fifo.samples:
+        yield from resampled(resampler.resample(fifo.read()))
+    yield from resampled(resampler.resample(None))
+
+
+def _blocks(chunks: Iterator, block: int, limit: int | None) -> Iterator:  # type: ignore[type-arg]
+    """Chunks regrouped into blocks of at least `block` samples (the last one shorter), cut
+    off at `limit` samples."""
+    import numpy as np
+
+    pending: list = []  # type: ignore[type-arg]
+    pending_len = produced = 0
+    for samples in chunks:
+        count = samples.shape[-1]
+        if limit is not None and produced + pending_len + count >= limit:
+            pending.append(samples[..., : limit - produced - pending_len])
+            break
+        pending.append(samples)
+        pending_len += count
+        if pending_len >= block:
+            joined = np.concatenate(pending, axis=-1)
+            yield joined
+            produced += joined.shape[-1]
+            pending, pending_len = [], 0
+    if pending:
+        yield np.concatenate(pending, axis=-1)
 
 
 def decode_audio(path: str | os.PathLike[str], sample_rate: int = 16000, track: int = 0):  # type: ignore[no-untyped-def]

@@ -76,12 +76,36 @@ class Findings:
         return len({(q.recording, q.start_ms, q.end_ms) for t in self.themes for q in t.quotes})
 
 
+def _quote(ex: Any, transcript: Any, story: Any, base: str) -> Quote | str:
+    """The moment's words as a quote, with who says them (the voice heard most, else the
+    story's storyteller) and a link to the place in the archive; or why there is none."""
+    from .plan import slugify
+
+    if transcript is None:
+        return f"{ex.row.where}: no transcript of {ex.source.name}"
+    words = [w for w in transcript.words if ex.start_ms <= (w.start + w.end) // 2 < ex.end_ms]
+    if not words:
+        return f"{ex.row.where}: no words between its in and out points"
+    spoken = Counter(w.speaker for w in words if w.speaker)
+    speaker = spoken.most_common(1)[0][0] if spoken else (story.storyteller if story else "")
+    return Quote(
+        text=" ".join(w.text for w in words),
+        speaker=speaker,
+        story=(story.title if story and story.title else "") or ex.source.stem,
+        recording=ex.source.name,
+        title=ex.title,
+        start_ms=words[0].start,
+        end_ms=words[-1].end,
+        link=f"{base}stories/{slugify(ex.source.stem)}.html#t={words[0].start / 1000:.1f}",
+    )
+
+
 def gather(project: Project, archive_url: str = "../site/", title: str | None = None) -> Findings:
     """The report's content from the plan, the transcripts and stories.toml (no I/O beyond
     reading them)."""
     from .archive import load_transcripts
     from .cut import CutOptions, prepare
-    from .plan import read_plan, slugify
+    from .plan import read_plan
     from .sidecar import read_sidecar
     from .signoff import left_out, load_signoffs, required, state_of
     from .stories import consent_of, held_back, load_stories
@@ -114,27 +138,11 @@ def gather(project: Project, archive_url: str = "../site/", title: str | None = 
             states[ex.slug] = state_of(signoffs, ex.slug, sha)
             if states[ex.slug] != "approved":
                 continue
-        transcript = transcripts.get(ex.source.stem)
-        if transcript is None:
-            findings.notes.append(f"{ex.row.where}: no transcript of {ex.source.name}")
-            continue
-        words = [w for w in transcript.words if ex.start_ms <= (w.start + w.end) // 2 < ex.end_ms]
-        if not words:
-            findings.notes.append(f"{ex.row.where}: no words between its in and out points")
+        quote = _quote(ex, transcripts.get(ex.source.stem), stories.get(ex.source.name), base)
+        if isinstance(quote, str):  # why the moment gives no quote
+            findings.notes.append(quote)
             continue
         story = stories.get(ex.source.name)
-        spoken = Counter(w.speaker for w in words if w.speaker)
-        speaker = spoken.most_common(1)[0][0] if spoken else (story.storyteller if story else "")
-        quote = Quote(
-            text=" ".join(w.text for w in words),
-            speaker=speaker,
-            story=(story.title if story and story.title else "") or ex.source.stem,
-            recording=ex.source.name,
-            title=ex.title,
-            start_ms=words[0].start,
-            end_ms=words[-1].end,
-            link=f"{base}stories/{slugify(ex.source.stem)}.html#t={words[0].start / 1000:.1f}",
-        )
         themes = list(ex.row.tags) or (list(story.themes) if story else []) or [OTHER]
         for name in dict.fromkeys(t.strip() for t in themes if t.strip()):
             by_theme.setdefault(name, []).append(quote)

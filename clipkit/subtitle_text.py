@@ -120,21 +120,9 @@ def _vtt_ms(stamp: str) -> int:
     return (hours * 3600 + minutes * 60) * 1000 + int(round(seconds * 1000))
 
 
-def parse_vtt(
-    text: str, source: str = "<vtt>", zoom_speakers: bool | None = None, allow_overlap: bool = False
-) -> list[Cue]:
-    """Parse WebVTT, including Zoom cloud-recording transcripts (`Speaker Name: text`).
-
-    Speakers come from `<v Name>` voice tags, or from Zoom's `Name: ` prefixes. With
-    `zoom_speakers=None` the prefixes are taken as speakers when most cues carry one and the
-    names are few; True or False forces the choice.
-    """
-    if "\x00" in text:
-        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise SubtitleError(f"{source}: empty subtitle file")
-    lines = text.split("\n")
+def _vtt_blocks(lines: list[str], source: str) -> list[tuple[int, int, list[str], int]]:
+    """(start, end, body lines, line number of the timing) per cue; NOTE, STYLE and REGION
+    blocks skipped."""
     if not lines[0].startswith("WEBVTT"):
         raise SubtitleError(f"{source}:1: missing WEBVTT header (is this an SRT file?)")
     raw: list[tuple[int, int, list[str], int]] = []
@@ -159,6 +147,24 @@ def parse_vtt(
             raw.append((start, end, body, timing_line))
             continue
         k += 1
+    return raw
+
+
+def parse_vtt(
+    text: str, source: str = "<vtt>", zoom_speakers: bool | None = None, allow_overlap: bool = False
+) -> list[Cue]:
+    """Parse WebVTT, including Zoom cloud-recording transcripts (`Speaker Name: text`).
+
+    Speakers come from `<v Name>` voice tags, or from Zoom's `Name: ` prefixes. With
+    `zoom_speakers=None` the prefixes are taken as speakers when most cues carry one and the
+    names are few; True or False forces the choice.
+    """
+    if "\x00" in text:
+        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise SubtitleError(f"{source}: empty subtitle file")
+    raw = _vtt_blocks(text.split("\n"), source)
     if not raw:
         raise SubtitleError(f"{source}: no subtitle cues found")
 

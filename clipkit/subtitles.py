@@ -139,8 +139,7 @@ def shape_words(
     turn is marked; the label counts towards the line length.
     """
     words = clean_words(words)
-    n = len(words)
-    if n == 0:
+    if not words:
         return []
     tokens = [w.text for w in words]
     if speaker_labels != "none" and any(w.speaker for w in words):
@@ -148,6 +147,28 @@ def shape_words(
             if k == 0 or w.speaker != words[k - 1].speaker:
                 tokens[k] = speaker_label(speaker_labels, w.speaker) + tokens[k]
     words, tokens = split_long_words(words, tokens, profile.max_chars_per_line)
+    bounds = _cue_bounds(words, tokens, profile)
+    cues: list[Cue] = []
+    for k, (i, j) in enumerate(bounds):
+        next_start = words[bounds[k + 1][0]].start if k + 1 < len(bounds) else None
+        start = words[i].start
+        lines = break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines)
+        if lines is None:
+            lines = (" ".join(tokens[i:j]),)
+        chars = sum(char_count(t) for t in tokens[i:j]) + (j - i - 1)
+        end = _display_end(start, words[j - 1].end, next_start, profile, chars, media_end)
+        cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
+    return keep_hard_rules(make_readable(cues, profile, media_end), profile, media_end)
+
+
+MAX_WORDS_PER_CUE = 60
+
+
+def _cue_bounds(
+    words: Sequence[Word], tokens: Sequence[str], profile: Profile
+) -> list[tuple[int, int]]:
+    """Where cues begin and end ([i, j) word ranges): the cheapest split of the whole word
+    sequence by dynamic programming over `_cue_cost`."""
     n = len(words)
     lengths = [char_count(t) for t in tokens]
     articles = [bare_word(t) in ARTICLES for t in tokens]
@@ -158,13 +179,12 @@ def shape_words(
     def chars(i: int, j: int) -> int:
         return prefix[j] - prefix[i] + (j - i - 1)
 
-    max_words = 60
     inf = float("inf")
     best = [inf] * (n + 1)
     back = [0] * (n + 1)
     best[0] = 0.0
     for j in range(1, n + 1):
-        for i in range(j - 1, max(-1, j - 1 - max_words), -1):
+        for i in range(j - 1, max(-1, j - 1 - MAX_WORDS_PER_CUE), -1):
             if chars(i, j) > profile.max_chars_per_line * profile.max_lines and j - i > 1:
                 break  # a longer span only gets wider
             if best[i] == inf:
@@ -174,27 +194,14 @@ def shape_words(
                 if j - i > 1:
                     continue
                 cost = 1000.0  # a word alone always fits (split_long_words saw to that)
-            total = best[i] + cost
-            if total < best[j]:
-                best[j] = total
-                back[j] = i
+            if best[i] + cost < best[j]:
+                best[j], back[j] = best[i] + cost, i
     bounds: list[tuple[int, int]] = []
     j = n
     while j > 0:
-        i = back[j]
-        bounds.append((i, j))
-        j = i
-    bounds.reverse()
-    cues: list[Cue] = []
-    for k, (i, j) in enumerate(bounds):
-        next_start = words[bounds[k + 1][0]].start if k + 1 < len(bounds) else None
-        start = words[i].start
-        lines = break_lines(tokens[i:j], profile.max_chars_per_line, profile.max_lines)
-        if lines is None:
-            lines = (" ".join(tokens[i:j]),)
-        end = _display_end(start, words[j - 1].end, next_start, profile, chars(i, j), media_end)
-        cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
-    return keep_hard_rules(make_readable(cues, profile, media_end), profile, media_end)
+        bounds.append((back[j], j))
+        j = back[j]
+    return bounds[::-1]
 
 
 def _split_token(token: str, width: int) -> list[str]:

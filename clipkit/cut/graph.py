@@ -97,6 +97,41 @@ def audio_chain(
     return chain
 
 
+def _inputs(
+    extract: Extract, size: tuple[int, int], binary: FFmpegBinary, options: CutOptions
+) -> tuple[list[str], str, str]:
+    """The input arguments, the filter that frames the picture (`[framed]`), and the audio
+    input's label: a recording without video gets a plain background (for YouTube), one
+    without audio a silent track."""
+    info, dur = extract.info, f"{extract.duration_ms / 1000:.3f}"
+    args = ["-y", "-loglevel", "level+warning", "-ss", f"{extract.start_ms / 1000:.3f}",
+            "-t", dur, "-i", input_path(extract.source)]  # fmt: skip
+    next_input = 1
+    if info.has_video:
+        framed = f"[0:v:{info.video_index}]" + video_chain(extract, options, binary)[0] + "[framed]"
+    else:
+        width, height = size
+        args += ["-f", "lavfi", "-t", dur, "-i", f"color=c=0x14181f:s={width}x{height}:r=25"]
+        framed = f"[{next_input}:v]null[framed]"
+        next_input += 1
+    if info.has_audio:
+        return args, framed, f"[0:a:{extract.audio_track}]"
+    args += ["-f", "lavfi", "-t", dur, "-i", "anullsrc=r=48000:cl=stereo"]
+    return args, framed, f"[{next_input}:a]"
+
+
+def _fades(extract: Extract, options: CutOptions, prefix: str = "") -> list[str]:
+    """Fade in and out over `fade_ms` (at most a third of the extract); `prefix` "a" for audio."""
+    fade = min(options.fade_ms, extract.duration_ms // 3) / 1000
+    if fade <= 0:
+        return []
+    out_at = extract.duration_ms / 1000 - fade
+    return [
+        f"{prefix}fade=t=in:st=0:d={fade:.3f}",
+        f"{prefix}fade=t=out:st={out_at:.3f}:d={fade:.3f}",
+    ]
+
+
 def build_encode_args(
     extract: Extract,
     options: CutOptions,
@@ -107,68 +142,25 @@ def build_encode_args(
 ) -> list[str]:
     """The single ffmpeg run for one extract (everything after the program name)."""
     binary = binary or find_ffmpeg()
-    info = extract.info
-    start, dur = f"{extract.start_ms / 1000:.3f}", f"{extract.duration_ms / 1000:.3f}"
-    seconds = extract.duration_ms / 1000
-    width, height = output_size(info, options.aspect)
-    args = [
-        "-y",
-        "-loglevel",
-        "level+warning",
-        "-ss",
-        start,
-        "-t",
-        dur,
-        "-i",
-        input_path(extract.source),
-    ]
-    next_input = 1
-    graph: list[str] = []
-    if info.has_video:
-        graph.append(
-            f"[0:v:{info.video_index}]" + video_chain(extract, options, binary)[0] + "[framed]"
-        )
-    else:  # an audio recording: subtitles on a plain background, for YouTube
-        args += ["-f", "lavfi", "-t", dur, "-i", f"color=c=0x14181f:s={width}x{height}:r=25"]
-        graph.append(f"[{next_input}:v]null[framed]")
-        next_input += 1
-    if info.has_audio:
-        audio_in = f"[0:a:{extract.audio_track}]"
-    else:
-        args += ["-f", "lavfi", "-t", dur, "-i", "anullsrc=r=48000:cl=stereo"]
-        audio_in = f"[{next_input}:a]"
-
+    args, framed, audio_in = _inputs(
+        extract, output_size(extract.info, options.aspect), binary, options
+    )
     chain = ["setsar=1"]
     if ass_path is not None:
-        chain.append(
-            f"subtitles=filename={escape_filter_value(ass_path)}:fontsdir={escape_filter_value(str(fonts_dir()))}"
-        )
-    fade = min(options.fade_ms, extract.duration_ms // 3) / 1000
-    if fade > 0:
-        chain += [
-            f"fade=t=in:st=0:d={fade:.3f}",
-            f"fade=t=out:st={seconds - fade:.3f}:d={fade:.3f}",
-        ]
-    chain.append("format=yuv420p")
-    graph.append(f"[framed]{','.join(chain)}[v]")
-
-    audio = audio_chain(extract, options, gain_db, binary)
-    if fade > 0:
-        audio += [
-            f"afade=t=in:st=0:d={fade:.3f}",
-            f"afade=t=out:st={seconds - fade:.3f}:d={fade:.3f}",
-        ]
-    graph.append(f"{audio_in}{','.join(audio)}[a]")
-
-    args += [
+        fonts = escape_filter_value(str(fonts_dir()))
+        chain.append(f"subtitles=filename={escape_filter_value(ass_path)}:fontsdir={fonts}")
+    chain += [*_fades(extract, options), "format=yuv420p"]
+    audio = [*audio_chain(extract, options, gain_db, binary), *_fades(extract, options, "a")]
+    graph = [framed, f"[framed]{','.join(chain)}[v]", f"{audio_in}{','.join(audio)}[a]"]
+    return [
+        *args,
         "-filter_complex", ";".join(graph),
         "-map", "[v]", "-map", "[a]",
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf), "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", "48000",
-        "-t", dur,
+        "-t", f"{extract.duration_ms / 1000:.3f}",
         "-map_metadata", "-1", "-map_chapters", "-1",
         "-metadata", f"comment={MADE_BY}",  # how a later run knows the file is its own
         "-movflags", "+faststart",
         "-f", "mp4", output,
     ]  # fmt: skip
-    return args

@@ -80,76 +80,64 @@ def _dequantize(variables: dict[str, Any], name: str) -> Any:
     return arr.astype(np.float32)
 
 
-def ct2_to_openai_state(ct2_dir: Path) -> dict[str, Any]:
-    """Build openai-whisper's `{'dims', 'model_state_dict', 'alignment_heads'}` from CT2 weights."""
-    import numpy as np
-    import torch
+class _StateDict:
+    """openai-whisper's state dict filled from CTranslate2 variables, one mapping at a time."""
 
-    v = read_ct2_variables(ct2_dir / "model.bin")
-    config = json.loads((ct2_dir / "config.json").read_text(encoding="utf-8"))
-    state: dict[str, Any] = {}
+    def __init__(self, variables: dict[str, Any]) -> None:
+        self.v = variables
+        self.state: dict[str, Any] = {}
 
-    def put(dst: str, src: str) -> None:
-        state[dst] = torch.from_numpy(np.ascontiguousarray(_dequantize(v, src)))
+    def _tensor(self, array: Any) -> Any:
+        import numpy as np
+        import torch
 
-    def linear(dst: str, src: str, bias: bool = True) -> None:
-        put(f"{dst}.weight", f"{src}/weight")
-        if bias:
-            put(f"{dst}.bias", f"{src}/bias")
+        return torch.from_numpy(np.ascontiguousarray(array))
 
-    def norm(dst: str, src: str) -> None:
-        put(f"{dst}.weight", f"{src}/gamma")
-        put(f"{dst}.bias", f"{src}/beta")
+    def put(self, dst: str, src: str) -> None:
+        self.state[dst] = self._tensor(_dequantize(self.v, src))
 
-    def fused(dsts: list[str], src: str) -> None:
-        weight = _dequantize(v, f"{src}/weight")
-        bias = _dequantize(v, f"{src}/bias")
+    def linear(self, dst: str, src: str) -> None:
+        self.put(f"{dst}.weight", f"{src}/weight")
+        self.put(f"{dst}.bias", f"{src}/bias")
+
+    def norm(self, dst: str, src: str) -> None:
+        self.put(f"{dst}.weight", f"{src}/gamma")
+        self.put(f"{dst}.bias", f"{src}/beta")
+
+    def fused(self, dsts: list[str], src: str) -> None:
+        """One CTranslate2 projection stacked on dim 0 into openai-whisper's separate ones."""
+        weight = _dequantize(self.v, f"{src}/weight")
+        bias = _dequantize(self.v, f"{src}/bias")
         size = weight.shape[0] // len(dsts)
         for k, dst in enumerate(dsts):
-            state[f"{dst}.weight"] = torch.from_numpy(
-                np.ascontiguousarray(weight[k * size : (k + 1) * size])
-            )
+            self.state[f"{dst}.weight"] = self._tensor(weight[k * size : (k + 1) * size])
             if not dst.endswith(".key"):  # Whisper's key projections have no bias
-                state[f"{dst}.bias"] = torch.from_numpy(
-                    np.ascontiguousarray(bias[k * size : (k + 1) * size])
-                )
+                self.state[f"{dst}.bias"] = self._tensor(bias[k * size : (k + 1) * size])
 
-    def layers(prefix: str) -> int:
-        pattern = re.compile(rf"^{prefix}/layer_(\d+)/")
-        return len({m.group(1) for k in v if (m := pattern.match(k))})
+    def layers(self, side: str) -> int:
+        pattern = re.compile(rf"^{side}/layer_(\d+)/")
+        return len({m.group(1) for k in self.v if (m := pattern.match(k))})
 
-    n_audio_layer, n_text_layer = layers("encoder"), layers("decoder")
-    for side in ("encoder", "decoder"):
-        count = n_audio_layer if side == "encoder" else n_text_layer
-        for i in range(count):
-            src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
-            norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
-            fused(
-                [f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"],
-                f"{src}/self_attention/linear_0",
-            )
-            linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-            norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
-            linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
-            linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
-            if side == "decoder":
-                norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
-                linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
-                fused(
-                    [f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"],
-                    f"{src}/attention/linear_1",
-                )
-                linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
-    linear("encoder.conv1", "encoder/conv1")
-    linear("encoder.conv2", "encoder/conv2")
-    put("encoder.positional_embedding", "encoder/position_encodings/encodings")
-    norm("encoder.ln_post", "encoder/layer_norm")
-    put("decoder.token_embedding.weight", "decoder/embeddings/weight")
-    put("decoder.positional_embedding", "decoder/position_encodings/encodings")
-    norm("decoder.ln", "decoder/layer_norm")
+    def block(self, side: str, i: int) -> None:
+        src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
+        self.norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self.fused([f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"],
+                   f"{src}/self_attention/linear_0")  # fmt: skip
+        self.linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
+        self.norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
+        self.linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
+        self.linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
+        if side == "decoder":
+            self.norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
+            self.linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
+            self.fused([f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"],
+                       f"{src}/attention/linear_1")  # fmt: skip
+            self.linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
 
+
+def _dims(v: dict[str, Any], n_audio_layer: int, n_text_layer: int) -> dict[str, int]:
     embed = v["decoder/embeddings/weight"]
-    dims = {
+    return {
         "n_mels": int(v["encoder/conv1/weight"].shape[1]),
         "n_audio_ctx": int(v["encoder/position_encodings/encodings"].shape[0]),
         "n_audio_state": int(embed.shape[1]),
@@ -161,8 +149,27 @@ def ct2_to_openai_state(ct2_dir: Path) -> dict[str, Any]:
         "n_text_head": int(v["decoder/num_heads"]),
         "n_text_layer": n_text_layer,
     }
+
+
+def ct2_to_openai_state(ct2_dir: Path) -> dict[str, Any]:
+    """Build openai-whisper's `{'dims', 'model_state_dict', 'alignment_heads'}` from CT2 weights."""
+    out = _StateDict(read_ct2_variables(ct2_dir / "model.bin"))
+    config = json.loads((ct2_dir / "config.json").read_text(encoding="utf-8"))
+    n_audio_layer, n_text_layer = out.layers("encoder"), out.layers("decoder")
+    for i in range(n_audio_layer):
+        out.block("encoder", i)
+    for i in range(n_text_layer):
+        out.block("decoder", i)
+    out.linear("encoder.conv1", "encoder/conv1")
+    out.linear("encoder.conv2", "encoder/conv2")
+    out.put("encoder.positional_embedding", "encoder/position_encodings/encodings")
+    out.norm("encoder.ln_post", "encoder/layer_norm")
+    out.put("decoder.token_embedding.weight", "decoder/embeddings/weight")
+    out.put("decoder.positional_embedding", "decoder/position_encodings/encodings")
+    out.norm("decoder.ln", "decoder/layer_norm")
     heads = [list(map(int, pair)) for pair in config.get("alignment_heads", [])]
-    return {"dims": dims, "model_state_dict": state, "alignment_heads": heads}
+    dims = _dims(out.v, n_audio_layer, n_text_layer)
+    return {"dims": dims, "model_state_dict": out.state, "alignment_heads": heads}
 
 
 def convert_ct2_to_openai(
