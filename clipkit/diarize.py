@@ -384,9 +384,11 @@ def diarize(
     count: int | None = None,
     embedder: str = "campplus",
     vad: Callable[[Any], list[tuple[int, int]]] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> list[Turn]:
     """Turns from a stream of 16 kHz mono blocks: windows of speech embedded block by block
-    (memory stays flat on long recordings), clustered once at the end."""
+    (memory stays flat on long recordings), clustered once at the end. `on_progress` gets the
+    ms of audio embedded so far after each block."""
     import numpy as np
 
     if vad is None:
@@ -399,6 +401,8 @@ def diarize(
     spans: list[tuple[int, int]] = []
     vectors = []
     for offset, audio, regions in speech_blocks(blocks, vad):
+        if on_progress:
+            on_progress((offset + len(audio)) * 1000 // RATE)
         local = windows_of(regions)
         if not local:
             continue

@@ -337,3 +337,29 @@ def test_names_from_stories_toml(conversation: dict, tmp_path: Path) -> None:
     assert [h["speaker"] for h in json.loads(tom.stdout)] == ["Tom Price"]
     again = invoke("--project", str(root), "transcribe", "--speakers", "channels")
     assert again.exit_code == 0 and "named from stories.toml" not in again.stderr
+
+
+def test_the_line_moves_through_the_speaker_pass(
+    conversation: dict, tmp_path: Path, fake_engine: str
+) -> None:
+    """With voices to tell apart, transcription fills 70 % of the line and the speaker pass
+    the rest, block by block: the line never stands at 100 % while voices are compared."""
+    from clipkit.engines import EngineOptions, load_engine
+    from clipkit.speakers import SpeakerSource
+    from clipkit.subtitles import Profile
+    from clipkit.transcribe.one import transcribe_one
+
+    mono = tmp_path / "twice over.wav"  # two of the speaker pass's 60 s blocks and a bit
+    write_wav(mono, np.tile(decode_audio(conversation["mono"]), 3))
+    duration = len(decode_audio(mono)) * 1000 // RATE
+    engine = load_engine(fake_engine, "fake", 1, EngineOptions())
+    seen: list[int] = []
+    transcribe_one(engine, mono, duration, [tmp_path / "mono.json"], Profile(), seen.append,
+                   speakers=SpeakerSource("auto"))  # fmt: skip
+    assert seen == sorted(seen) and seen[-1] == duration
+    split = int(duration * 0.7)
+    assert max(ms for ms in seen if ms <= split) == split  # transcription ends at 70 %
+    assert any(split < ms < duration for ms in seen)  # the speaker pass reports on the way
+    plain: list[int] = []
+    transcribe_one(engine, mono, duration, [tmp_path / "plain.json"], Profile(), plain.append)
+    assert plain[-1] == duration  # without the speaker pass, transcription is the whole line

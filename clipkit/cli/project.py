@@ -141,7 +141,8 @@ def status(directory: Path | None, as_json: bool) -> None:
 @click.option("--clipkit", "clipkit_cmd", default="clipkit", help="How make runs clipkit.")
 def batch_rules(directory: Path, clipkit_cmd: str) -> None:
     """Write the project's make rules (.clipkit/rules.mk), used by the Makefile's batch targets."""
-    from ..project import load_project, write_rules
+    from ..makerules import write_rules
+    from ..project import load_project
 
     click.echo(str(write_rules(load_project(directory), clipkit_cmd)))
 

@@ -67,8 +67,9 @@ def write_translation(
 
 
 def label_speakers(
-    transcript: Transcript, path: Path, track: int, source: SpeakerSource
-) -> tuple[Transcript, list[str]]:
+    transcript: Transcript, path: Path, track: int, source: SpeakerSource,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[Transcript, list[str]]:  # fmt: skip
     """Speakers from per-participant files, per-person channels or, with `auto` and neither,
     from the voices in the mix (speakers.py, diarize.py)."""
     from ..speakers import (
@@ -105,8 +106,12 @@ def label_speakers(
             ]
     from ..diarize import diarize
 
-    turns = diarize(iter_audio(path, track=track, block_seconds=60.0), source.count)
+    blocks = iter_audio(path, track=track, block_seconds=60.0)
+    turns = diarize(blocks, source.count, on_progress=on_progress)
     return with_turns(transcript, turns), []
+
+
+SPEAKER_PASS_SHARE = 0.3  # of the line: the speaker pass ran at 25x real time, Whisper 12-30x
 
 
 def truncated(path: Path, decoded_ms: int, duration_ms: int) -> list[str]:
@@ -117,6 +122,38 @@ def truncated(path: Path, decoded_ms: int, duration_ms: int) -> list[str]:
         f"{path.name}: audio ends at {decoded_ms / 1000:.1f} s but the file says "
         f"{duration_ms / 1000:.1f} s: truncated or damaged?"
     ]
+
+
+def _transcribe_windows(
+    engine: Engine, path: Path, track: int, report: Callable[[int], None]
+) -> tuple[list[Segment], str, int]:
+    """Every window of the recording transcribed, word timings tightened to the speech and
+    skipped speech decoded again: the segments, the language, the samples decoded."""
+    chosen = engine.options
+    segments: list[Segment] = []
+    language = ""
+    decoded = 0
+    try:
+        for offset, samples in audio_windows(path, track):
+            offset_ms = offset * 1000 // SAMPLE_RATE
+            length_ms = len(samples) * 1000 // SAMPLE_RATE
+
+            def progress(ms: int, offset_ms: int = offset_ms) -> None:
+                report(offset_ms + ms)
+
+            part = engine.transcribe(samples, str(path), length_ms, progress)
+            if not language:  # the first window's language holds for the rest
+                language = part.language
+                engine.options = replace(engine.options, language=language)
+            regions = speech_regions(samples)
+            part = snap_to_speech(refine_transcript(part, samples), samples, regions=regions)
+            if regions:  # speech the model jumped over, decoded again
+                part = recover_skipped(engine, part, samples, regions, str(path))
+            segments.extend(shift_transcript(part, offset_ms))
+            decoded = offset + len(samples)
+    finally:
+        engine.options = chosen
+    return segments, language, decoded
 
 
 def transcribe_one(
@@ -134,31 +171,16 @@ def transcribe_one(
     """Decode in windows, transcribe each, tighten word timings to the speech, write every
     output. Returns the transcript and warnings (a truncated file)."""
     speakers = speakers or SpeakerSource()
-    segments: list[Segment] = []
-    language = ""
-    decoded = 0
+    # with voices to tell apart, the last part of the line is the speaker pass (it reads the
+    # audio again), so the line does not stand at 100 % while it runs
+    split = int(duration_ms * (1 - SPEAKER_PASS_SHARE)) if speakers.mode == "auto" else duration_ms
+
+    def report(ms: int, start: int = 0, end: int = split) -> None:  # [0, duration] -> [start, end]
+        if on_progress:
+            on_progress(start + min(ms, duration_ms) * (end - start) // max(duration_ms, 1))
+
     chosen = engine.options
-    try:
-        for offset, samples in audio_windows(path, track):
-            offset_ms = offset * 1000 // SAMPLE_RATE
-            length_ms = len(samples) * 1000 // SAMPLE_RATE
-
-            def progress(ms: int, offset_ms: int = offset_ms) -> None:
-                if on_progress:
-                    on_progress(min(offset_ms + ms, duration_ms))
-
-            part = engine.transcribe(samples, str(path), length_ms, progress)
-            if not language:  # the first window's language holds for the rest
-                language = part.language
-                engine.options = replace(engine.options, language=language)
-            regions = speech_regions(samples)
-            part = snap_to_speech(refine_transcript(part, samples), samples, regions=regions)
-            if regions:  # speech the model jumped over, decoded again
-                part = recover_skipped(engine, part, samples, regions, str(path))
-            segments.extend(shift_transcript(part, offset_ms))
-            decoded = offset + len(samples)
-    finally:
-        engine.options = chosen
+    segments, language, decoded = _transcribe_windows(engine, path, track, report)
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
         engine.model_name, str(path),
@@ -166,7 +188,9 @@ def transcribe_one(
     )  # fmt: skip
     warnings = truncated(path, decoded * 1000 // SAMPLE_RATE, duration_ms)
     if speakers.mode != "off":
-        transcript, said = label_speakers(transcript, path, track, speakers)
+        transcript, said = label_speakers(
+            transcript, path, track, speakers, lambda ms: report(ms, split, duration_ms)
+        )
         warnings += said
     cues = write_outputs(transcript, outputs, profile, speakers.labels)
     if target and transcript.language != target:
