@@ -254,21 +254,26 @@ def windows_of(regions: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
 # --- clustering -------------------------------------------------------------------------------
 
 
-def cluster(embeddings: Any, count: int | None = None) -> Any:
+def cluster(
+    embeddings: Any, count: int | None = None, bounds: tuple[int, int] = (1, MAX_SPEAKERS)
+) -> Any:
     """Speaker labels (0..k-1) per embedding: cosine affinities pruned to each row's nearest
     neighbours, the graph Laplacian's eigen-gap for k (unless `count` is given), k-means on the
-    spectral embedding, tiny clusters folded into their nearest, near-identical ones merged."""
+    spectral embedding, tiny clusters folded into their nearest, near-identical ones merged;
+    with `bounds` (at least, at most), k is the eigen-gap's choice within them and merging
+    stops at the least."""
     import numpy as np
 
     n = len(embeddings)
     if n == 0:
         return np.zeros(0, dtype=int)
-    if count == 1 or n < 6:
+    low, high = max(1, bounds[0]), max(1, bounds[1], bounds[0])
+    if count == 1 or n < 6 or high == 1:
         return np.zeros(n, dtype=int)
     x = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-9)
     if n > MAX_CLUSTERED:  # a long recording: cluster an even sample, then place every window
         sample = np.linspace(0, n - 1, MAX_CLUSTERED).astype(int)
-        labels = cluster(x[sample], count)
+        labels = cluster(x[sample], count, bounds)
         names, centres = _centres(labels, x[sample])
         return _renumber(names[np.argmax(x @ centres.T, axis=1)])
     x = x.astype(np.float32)
@@ -283,15 +288,16 @@ def cluster(embeddings: Any, count: int | None = None) -> Any:
     laplacian = np.diag(np.abs(pruned).sum(axis=1)) - pruned
     values, vectors = np.linalg.eigh(laplacian)
     if count is None:
-        top_k = min(MAX_SPEAKERS, n - 1)
+        top_k = min(high, n - 1)
         gaps = np.diff(values[: top_k + 1])
-        k = int(np.argmax(gaps)) + 1
+        least = min(low, top_k)
+        k = int(np.argmax(gaps[least - 1 :])) + least
     else:
         k = max(1, min(count, n))
     labels = _kmeans(vectors[:, :k], k)
-    labels = _fold_small(labels, x, min_size=4)
+    labels = _fold_small(labels, x, min_size=4, least=least if count is None else 1)
     if count is None:
-        labels = _merge_alike(labels, x, MERGE_COSINE)
+        labels = _merge_alike(labels, x, MERGE_COSINE, least)
     return _renumber(labels)
 
 
@@ -314,12 +320,12 @@ def _centres(labels: Any, x: Any) -> tuple[Any, Any]:
     return names, centres
 
 
-def _fold_small(labels: Any, x: Any, min_size: int) -> Any:
+def _fold_small(labels: Any, x: Any, min_size: int, least: int = 1) -> Any:
     import numpy as np
 
     names, sizes = np.unique(labels, return_counts=True)
     big = names[sizes >= min_size]
-    if len(big) == 0 or len(big) == len(names):
+    if len(big) < max(1, least) or len(big) == len(names):
         return labels
     kept = np.isin(labels, big)
     bnames, centres = _centres(labels[kept], x[kept])
@@ -328,11 +334,11 @@ def _fold_small(labels: Any, x: Any, min_size: int) -> Any:
     return out
 
 
-def _merge_alike(labels: Any, x: Any, threshold: float) -> Any:
+def _merge_alike(labels: Any, x: Any, threshold: float, least: int = 1) -> Any:
     import numpy as np
 
     labels = labels.copy()
-    while len(np.unique(labels)) > 1:
+    while len(np.unique(labels)) > max(1, least):
         names, centres = _centres(labels, x)
         sim = np.triu(centres @ centres.T, 1)
         i, j = np.unravel_index(np.argmax(sim), sim.shape)
@@ -385,10 +391,12 @@ def diarize(
     embedder: str = "campplus",
     vad: Callable[[Any], list[tuple[int, int]]] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    bounds: tuple[int, int] = (1, MAX_SPEAKERS),
 ) -> list[Turn]:
     """Turns from a stream of 16 kHz mono blocks: windows of speech embedded block by block
     (memory stays flat on long recordings), clustered once at the end. `on_progress` gets the
-    ms of audio embedded so far after each block."""
+    ms of audio embedded so far after each block; `bounds`: at least and at most this many
+    speakers, when `count` is not known."""
     import numpy as np
 
     if vad is None:
@@ -413,7 +421,7 @@ def diarize(
         spans += [(base + a, base + b) for a, b in local]
     if not spans:
         return []
-    labels = cluster(np.concatenate(vectors), count)
+    labels = cluster(np.concatenate(vectors), count, bounds)
     return turns_from_windows(spans, labels)
 
 

@@ -155,6 +155,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("transcribe", "num_speakers", "count", None,
             "How many people speak, if you know (with --speakers auto).",
             low=SPEAKER_COUNT[0], high=SPEAKER_COUNT[1], unit="people", example=2),
+    Setting("transcribe", "min_speakers", "count", None,
+            "At least this many people speak (with --speakers auto): 2 for an interview, so "
+            "two alike voices are not taken for one.",
+            low=SPEAKER_COUNT[0], high=SPEAKER_COUNT[1], unit="people", example=2),
+    Setting("transcribe", "max_speakers", "count", None,
+            "At most this many people speak (with --speakers auto).",
+            low=SPEAKER_COUNT[0], high=SPEAKER_COUNT[1], unit="people", example=4),
     Setting("transcribe", "speaker_labels", "choice", "none",
             "Mark speaker turns in the SRT: `NAME: ` prefixes or `- ` dashes (WebVTT has "
             "voices).", choices=SPEAKER_LABELS),

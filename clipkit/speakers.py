@@ -176,6 +176,8 @@ class SpeakerSource:
     folder: str | None = None  # participant files (default: beside the recording)
     labels: str = "none"  # SRT marks: none, prefix, dash
     count: int | None = None  # how many people speak, when the editor knows (auto only)
+    min_count: int | None = None  # at least / at most this many (auto only)
+    max_count: int | None = None
 
 
 def rename(transcript: Transcript, names: dict[str, str]) -> Transcript:

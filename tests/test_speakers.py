@@ -363,3 +363,34 @@ def test_the_line_moves_through_the_speaker_pass(
     plain: list[int] = []
     transcribe_one(engine, mono, duration, [tmp_path / "plain.json"], Profile(), plain.append)
     assert plain[-1] == duration  # without the speaker pass, transcription is the whole line
+
+
+def test_at_least_and_at_most_so_many_people(conversation: dict, tmp_path: Path) -> None:
+    """--min-speakers/--max-speakers bound the count the voices suggest, are recorded with the
+    transcript, and are refused where they cannot apply."""
+    out = tmp_path / "o"
+    one = invoke("transcribe", str(conversation["mono"]), "-o", str(out), "--speakers", "auto",
+                 "--max-speakers", "1", "-q")  # fmt: skip
+    assert one.exit_code == 0, one.output
+    data = json.loads((out / "mono.json").read_text())
+    assert data["meta"] == {"speakers": "auto", "max_speakers": 1}
+    assert {w["speaker"] for s in data["segments"] for w in s["words"]} == {"Speaker 1"}
+    three = invoke("transcribe", str(conversation["mono"]), "-o", str(out), "--speakers", "auto",
+                   "--min-speakers", "3", "-q")  # fmt: skip
+    assert three.exit_code == 0, three.output
+    data = json.loads((out / "mono.json").read_text())  # a new setting: made again
+    assert data["meta"] == {"speakers": "auto", "min_speakers": 3}
+    assert len({w["speaker"] for s in data["segments"] for w in s["words"]}) == 3
+    for args, message in [
+        (["--min-speakers", "3", "--max-speakers", "2"],
+         "Error: --min-speakers 3 is more than --max-speakers 2\n"),
+        (["--num-speakers", "2", "--min-speakers", "2"],
+         "Error: give --num-speakers, or --min-speakers/--max-speakers, not both\n"),
+    ]:  # fmt: skip
+        bad = invoke("transcribe", str(conversation["mono"]), "-o", str(out), "--speakers",
+                     "auto", *args)  # fmt: skip
+        assert (bad.exit_code, bad.stderr) == (1, message)
+    files = invoke("transcribe", str(conversation["mono"]), "-o", str(out), "--speakers",
+                   "files", "--min-speakers", "2")  # fmt: skip
+    assert (files.exit_code, files.stderr) == (1, "Error: --min-speakers/--max-speakers are for "
+                                               "--speakers auto (files and channels know)\n")  # fmt: skip

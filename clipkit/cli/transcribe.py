@@ -57,6 +57,8 @@ from .base import (
 @audio_track_option("transcribe")
 @setting_option("transcribe", "speakers")
 @setting_option("transcribe", "num_speakers")
+@setting_option("transcribe", "min_speakers")
+@setting_option("transcribe", "max_speakers")
 @click.option(
     "--speaker-audio",
     type=click.Path(path_type=Path),
@@ -84,6 +86,8 @@ def transcribe(
     audio_track: int | None,
     speakers: str,
     num_speakers: int | None,
+    min_speakers: int | None,
+    max_speakers: int | None,
     speaker_audio: Path | None,
     speaker_labels: str,
     vocabulary: tuple[str, ...],

@@ -80,7 +80,11 @@ def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str
         and data.get("model") == model_name
         and (data.get("meta") or {})
         == steering(
-            options.engine_options(), options.speakers, options.num_speakers, options.translate
+            options.engine_options(),
+            options.speakers,
+            options.num_speakers,
+            options.translate,
+            (options.min_speakers, options.max_speakers),
         )
     )
 
@@ -93,8 +97,18 @@ def check_speakers(
 
     if options.speakers not in MODES:
         raise InputError(f"unknown --speakers {options.speakers!r} (choose {', '.join(MODES)})")
-    if options.num_speakers is not None and options.speakers != "auto":
-        raise InputError("--num-speakers is for --speakers auto (files and channels know)")
+    if options.speakers != "auto":
+        if options.num_speakers is not None:
+            raise InputError("--num-speakers is for --speakers auto (files and channels know)")
+        if options.min_speakers is not None or options.max_speakers is not None:
+            raise InputError(
+                "--min-speakers/--max-speakers are for --speakers auto (files and channels know)"
+            )
+    low, high = options.min_speakers, options.max_speakers
+    if options.num_speakers is not None and (low is not None or high is not None):
+        raise InputError("give --num-speakers, or --min-speakers/--max-speakers, not both")
+    if low is not None and high is not None and low > high:
+        raise InputError(f"--min-speakers {low} is more than --max-speakers {high}")
     for p, info in zip(paths, infos, strict=True):
         if options.speakers == "files":
             participant_files(p, options.speaker_audio)

@@ -104,10 +104,11 @@ def label_speakers(
                 f"{path.name}: its channels carry the same sound (no microphone per person); "
                 "speakers not told apart (--speakers auto tells voices apart)"
             ]
-    from ..diarize import diarize
+    from ..diarize import MAX_SPEAKERS, diarize
 
     blocks = iter_audio(path, track=track, block_seconds=60.0)
-    turns = diarize(blocks, source.count, on_progress=on_progress)
+    turns = diarize(blocks, source.count, on_progress=on_progress,
+                    bounds=(source.min_count or 1, source.max_count or MAX_SPEAKERS))  # fmt: skip
     return with_turns(transcript, turns), []
 
 
@@ -184,7 +185,8 @@ def transcribe_one(
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
         engine.model_name, str(path),
-        meta=steering(chosen, speakers.mode, speakers.count, target),
+        meta=steering(chosen, speakers.mode, speakers.count, target,
+                      (speakers.min_count, speakers.max_count)),
     )  # fmt: skip
     warnings = truncated(path, decoded * 1000 // SAMPLE_RATE, duration_ms)
     if speakers.mode != "off":

@@ -36,6 +36,8 @@ class TranscribeOptions:
         "transcribe", "speakers"
     )  # off, auto, files (one audio file per participant), channels
     num_speakers: int | None = None  # how many people speak, when known (auto diarization)
+    min_speakers: int | None = None  # at least / at most this many, when only that is known
+    max_speakers: int | None = None
     speaker_audio: Path | None = None  # the folder of participant files (default: beside)
     speaker_labels: str = setting_default(
         "transcribe", "speaker_labels"
@@ -68,6 +70,8 @@ class TranscribeOptions:
             vocabulary=vocabulary_of(v.get("vocabulary", ())),
             speakers=str(v.get("speakers", defaults.speakers)),
             num_speakers=int(v["num_speakers"]) if v.get("num_speakers") else None,
+            min_speakers=int(v["min_speakers"]) if v.get("min_speakers") else None,
+            max_speakers=int(v["max_speakers"]) if v.get("max_speakers") else None,
             speaker_audio=Path(v["speaker_audio"]) if v.get("speaker_audio") else None,
             speaker_labels=str(v.get("speaker_labels", defaults.speaker_labels)),
             initial_prompt=v.get("initial_prompt"),
@@ -77,7 +81,8 @@ class TranscribeOptions:
     @property
     def speaker_source(self) -> SpeakerSource:
         folder = str(self.speaker_audio) if self.speaker_audio else None
-        return SpeakerSource(self.speakers, folder, self.speaker_labels, self.num_speakers)
+        return SpeakerSource(self.speakers, folder, self.speaker_labels, self.num_speakers,
+                             self.min_speakers, self.max_speakers)  # fmt: skip
 
     def engine_options(self) -> EngineOptions:
         return EngineOptions(
@@ -154,12 +159,16 @@ def steering(
     speakers: str = "off",
     count: int | None = None,
     translate: str | None = None,
+    bounds: tuple[int | None, int | None] = (None, None),
 ) -> dict[str, Any]:
     """What shaped the transcript besides the model (vocabulary, prompt, speaker source),
     recorded in its meta: a change makes the transcript stale."""
     out: dict[str, Any] = {"speakers": speakers} if speakers != "off" else {}
     if count and speakers == "auto":
         out["num_speakers"] = count
+    for key, bound in zip(("min_speakers", "max_speakers"), bounds, strict=True):
+        if bound and speakers == "auto":
+            out[key] = bound
     if options.vocabulary:
         out["vocabulary"] = list(options.vocabulary)
     if options.initial_prompt:
