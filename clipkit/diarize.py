@@ -260,8 +260,8 @@ def cluster(
     """Speaker labels (0..k-1) per embedding: cosine affinities pruned to each row's nearest
     neighbours, the graph Laplacian's eigen-gap for k (unless `count` is given), k-means on the
     spectral embedding, tiny clusters folded into their nearest, near-identical ones merged;
-    with `bounds` (at least, at most), k is the eigen-gap's choice within them and merging
-    stops at the least."""
+    with `bounds` (at least, at most), k is the eigen-gap's choice held within them and
+    merging stops at the least."""
     import numpy as np
 
     n = len(embeddings)
@@ -288,10 +288,12 @@ def cluster(
     laplacian = np.diag(np.abs(pruned).sum(axis=1)) - pruned
     values, vectors = np.linalg.eigh(laplacian)
     if count is None:
-        top_k = min(high, n - 1)
+        top_k = min(max(MAX_SPEAKERS, high), n - 1)
         gaps = np.diff(values[: top_k + 1])
         least = min(low, top_k)
-        k = int(np.argmax(gaps[least - 1 :])) + least
+        # the eigen-gap's count held within the bounds: one it puts outside them becomes
+        # the nearest bound, not the next-largest gap's count
+        k = min(max(int(np.argmax(gaps)) + 1, least), high)
     else:
         k = max(1, min(count, n))
     labels = _kmeans(vectors[:, :k], k)
@@ -324,8 +326,11 @@ def _fold_small(labels: Any, x: Any, min_size: int, least: int = 1) -> Any:
     import numpy as np
 
     names, sizes = np.unique(labels, return_counts=True)
-    big = names[sizes >= min_size]
-    if len(big) < max(1, least) or len(big) == len(names):
+    # the clusters of at least min_size windows, or the `least` largest when fewer are
+    kept = int((sizes >= min_size).sum())
+    kept = max(kept, least) if kept or least > 1 else 0
+    big = names[np.argsort(-sizes, kind="stable")][:kept]
+    if len(big) == 0 or len(big) == len(names):
         return labels
     kept = np.isin(labels, big)
     bnames, centres = _centres(labels[kept], x[kept])
