@@ -211,8 +211,8 @@ def _split_token(token: str, width: int) -> list[str]:
     while char_count(token) > width:
         head = token[:width]
         cut = max(head.rfind("-"), head.rfind("/")) + 1
-        if cut < width // 2:  # no natural break near the end of the line
-            cut = width - 1
+        if cut < max(1, width // 2):  # no natural break near the end of the line
+            cut = max(1, width - 1)
             pieces.append(token[:cut] + "-")
         else:
             pieces.append(token[:cut])

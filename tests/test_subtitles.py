@@ -394,3 +394,13 @@ def test_fast_speech_falls_behind_a_little_and_catches_up_at_the_pause() -> None
     cues = shape_words(fast + slow, NETFLIX)
     assert [v for v in check_cues(cues, NETFLIX) if v.hard] == []
     assert cues[-1].start == slow[0].start  # the pause absorbed the delay
+
+
+@pytest.mark.parametrize("width", [0, 1, 2, 3])
+def test_a_profile_with_tiny_lines_still_ends(width: int) -> None:
+    """A hand-made profile with absurdly short lines splits words and ends (no endless loop)."""
+    from clipkit.subtitles import split_long_words
+
+    for token in ("abcdef", "a-b-c-d", "-----", "x/y"):
+        _, pieces = split_long_words([Word(0, 600, token)], [token], width)
+        assert "".join(p.rstrip("-") for p in pieces).replace("-", "") == token.replace("-", "")
