@@ -94,8 +94,9 @@ class Publisher:
     def _meta(self, item: Item) -> VideoMeta:
         return item.meta(self.options.privacy, self.options.category)
 
-    def upload(self, item: Item, index: int, total: int) -> tuple[str, str]:
-        """(video id, privacy) of the uploaded extract, resuming an earlier session."""
+    def upload(self, item: Item, handle: BatchItem) -> tuple[str, str]:
+        """(video id, privacy) of the uploaded extract, resuming an earlier session; its bytes
+        are reported through `handle`."""
         record = self.state.entry(item.sha256)
         record.slug, record.file, record.size = item.slug, item.video.name, item.size
         upload = self.channel.upload(
@@ -106,7 +107,6 @@ class Publisher:
         )
         if not record.session_uri:
             self.calls.spend("videos.insert")
-        handle = BatchItem(item.slug, index, total, item.size, "bytes")
         self.emit(handle.start(done=record.bytes_confirmed))
         attempt = 0
         while True:
@@ -396,7 +396,7 @@ class Publisher:
         fresh = not record.video_id
         updated = not fresh and not old and self.update_metadata(item, record)
         if fresh:
-            self._upload_new(outcome, index, total)
+            self._upload_new(outcome, handle)
         video_id = str(record.video_id)
         self.add_to_playlist(item, video_id, playlist_id, position)
         if self.options.captions:
@@ -412,9 +412,9 @@ class Publisher:
         kind = "done" if outcome.status in ("published", "updated") else "skipped"
         self.emit(handle.finished(kind, (self.channel.video_url(video_id),)))
 
-    def _upload_new(self, outcome: Outcome, index: int, total: int) -> None:
+    def _upload_new(self, outcome: Outcome, handle: BatchItem) -> None:
         item = outcome.item
-        _, privacy = self.upload(item, index, total)
+        _, privacy = self.upload(item, handle)
         self.state.entry(item.sha256).meta = self._meta(item)
         self.state.save()
         if self.options.privacy != "private" and privacy == "private":
