@@ -49,17 +49,24 @@ def render_vtt(cues: Sequence[Cue]) -> str:
     return "\n".join(parts)
 
 
+def _subtitle_text(text: str, source: str) -> str:
+    """The file's text with its BOM dropped and line ends made LF; binary data or an empty
+    file is a SubtitleError."""
+    if "\x00" in text:
+        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise SubtitleError(f"{source}: empty subtitle file")
+    return text
+
+
 def parse_srt(text: str, source: str = "<srt>", allow_overlap: bool = False) -> list[Cue]:
     """Parse SRT text into cues, with an error naming the file and line on malformed input.
 
     Overlapping or out-of-order cues are errors unless `allow_overlap` (for `subs check`, which
     reports them as rule breaks instead).
     """
-    if "\x00" in text:
-        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise SubtitleError(f"{source}: empty subtitle file")
+    text = _subtitle_text(text, source)
     try:
         items = list(srtlib.parse(text, ignore_errors=False))
     except srtlib.SRTParseError as exc:
@@ -159,11 +166,7 @@ def parse_vtt(
     `zoom_speakers=None` the prefixes are taken as speakers when most cues carry one and the
     names are few; True or False forces the choice.
     """
-    if "\x00" in text:
-        raise SubtitleError(f"{source}: not a subtitle file (binary data)")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise SubtitleError(f"{source}: empty subtitle file")
+    text = _subtitle_text(text, source)
     raw = _vtt_blocks(text.split("\n"), source)
     if not raw:
         raise SubtitleError(f"{source}: no subtitle cues found")
