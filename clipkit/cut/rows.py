@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -387,13 +387,10 @@ def extract_cues(extract: Extract, options: CutOptions) -> list[Cue]:
     if extract.subs.suffix.lower() == ".json":
         words = slice_words(read_transcript(extract.subs).words, extract.start_ms, extract.end_ms)
         labels = "prefix" if load_style(extract.style).speaker_names else "none"
-        return _fit(shape_words(words, profile, labels, extract.duration_ms), extract.duration_ms)
+        return shape_words(words, profile, labels, extract.duration_ms)
     cues = slice_cues(read_cues(extract.subs), extract.start_ms, extract.end_ms, EDGE_MIN_MS)
     if vertical:
-        return _fit(
-            shape_words(words_from_cues(cues), profile, media_end=extract.duration_ms),
-            extract.duration_ms,
-        )
+        return shape_words(words_from_cues(cues), profile, media_end=extract.duration_ms)
     return cues
 
 
@@ -403,11 +400,3 @@ def extract_words(extract: Extract) -> list[Word] | None:
     if extract.subs is None or extract.subs.suffix.lower() != ".json":
         return None
     return slice_words(read_transcript(extract.subs).words, extract.start_ms, extract.end_ms)
-
-
-def _fit(cues: list[Cue], duration_ms: int) -> list[Cue]:
-    out = []
-    for c in cues:
-        if c.start < duration_ms:
-            out.append(replace(c, end=min(c.end, duration_ms)))
-    return out
