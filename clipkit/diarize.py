@@ -294,10 +294,10 @@ def cluster(
         # the eigen-gap's count held within the bounds: one it puts outside them becomes
         # the nearest bound, not the next-largest gap's count
         k = min(max(int(np.argmax(gaps)) + 1, least), high)
-    else:
-        k = max(1, min(count, n))
+    else:  # told how many: tiny clusters still fold, as they always have
+        k, least = max(1, min(count, n)), 1
     labels = _kmeans(vectors[:, :k], k)
-    labels = _fold_small(labels, x, min_size=4, least=least if count is None else 1)
+    labels = _fold_small(labels, x, min_size=4, least=least)
     if count is None:
         labels = _merge_alike(labels, x, MERGE_COSINE, least)
     return _renumber(labels)
