@@ -4,8 +4,16 @@ A two-person conversation is generated with espeak-ng (an interviewer and a stor
 turns, 0.3-0.9 s between turns, each line at its own pace and pitch; the storyteller's vocal
 tract lowered 10 %, since espeak-ng's voice variants share one), so who speaks when is known. Each case
 is a fresh process (imports and model load included) running clipkit.diarize on the file; the
-DER is pyannote.metrics' with a ±0.25 s collar (collar=0.5) and with none. Then the real
-recordings of ../shared/realspeech with speaker turns, when present.
+DER is pyannote.metrics' with a ±0.25 s collar (collar=0.5) and with none. Each length is
+also run through a bare embedding + clustering (the same CAM++ on fixed 1.5 s windows of the
+whole file, every window in memory, scikit-learn's average-linkage clustering at cosine 0.5):
+what a few lines of glue would do. Then the real recordings of ../shared/realspeech with
+speaker turns, when present.
+
+`--data DIR` scores every NAME.wav beside a NAME.rttm in DIR (real recordings kept outside the
+project, e.g. the AMI snippets in pyannote-audio's tests): speakers found, DER without collar
+and the share of words (clipkit transcribe --speakers auto) given to the right person, with
+the mean per split (`--held-out NAME,...`: scored, never tuned on).
 """
 
 from __future__ import annotations
@@ -118,9 +126,31 @@ def one(path: str, out: str) -> None:
     Path(out).write_text(json.dumps([t.__dict__ for t in turns]))
 
 
-def row(name: str, path: Path, seconds: float, reference: list, folder: Path) -> str:
-    out = folder / f"{path.stem}.turns.json"
-    wall, rss = measure([sys.executable, __file__, "--one", str(path), str(out)])
+def bare(path: str, out: str) -> None:
+    """In a fresh process: embed fixed windows of the whole file and cluster them, no more."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    from clipkit.diarize import loaded_embedder
+
+    audio = decode_audio(Path(path))
+    step, size = RATE * 3 // 4, RATE * 3 // 2
+    starts = range(0, max(1, len(audio) - size), step)
+    vectors = loaded_embedder("campplus").embed([audio[a : a + size] for a in starts])
+    labels = AgglomerativeClustering(
+        n_clusters=None, distance_threshold=0.5, metric="cosine", linkage="average"
+    ).fit_predict(vectors)
+    turns = [
+        {"start": a * 1000 // RATE, "end": (a + step) * 1000 // RATE, "speaker": f"S{label}"}
+        for a, label in zip(starts, labels, strict=True)
+    ]
+    Path(out).write_text(json.dumps(turns))
+
+
+def row(
+    name: str, path: Path, seconds: float, reference: list, folder: Path, how: str = "--one"
+) -> str:
+    out = folder / f"{path.stem}{how}.turns.json"
+    wall, rss = measure([sys.executable, __file__, how, str(path), str(out)])
     turns = json.loads(out.read_text())
     speakers = len({t["speaker"] for t in turns})
     return (
@@ -133,10 +163,13 @@ def row(name: str, path: Path, seconds: float, reference: list, folder: Path) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--one", nargs=2, metavar=("AUDIO", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--bare", nargs=2, metavar=("AUDIO", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--minutes", default="5,30", help="conversation lengths (minutes)")
+    parser.add_argument("--data", type=Path, help="a folder of NAME.wav + NAME.rttm to score")
+    parser.add_argument("--held-out", default="", help="names in --data never tuned on")
     args = parser.parse_args()
-    if args.one:
-        one(*args.one)
+    if args.one or args.bare:
+        (one if args.one else bare)(*(args.one or args.bare))
         return 0
     import warnings
 
@@ -146,9 +179,11 @@ def main() -> int:
         print("| recording | length | diarization | speed | peak RSS | speakers found "
               "| DER (±0.25 s) | DER (no collar) |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|")
-        for minutes in (int(m) for m in args.minutes.split(",")):
+        for minutes in (int(m) for m in args.minutes.split(",") if m):
             path, reference = conversation(folder, minutes)
             print(row("generated, 2 people", path, minutes * 60, reference, folder), flush=True)
+            print(row("  bare embedding + clustering", path, minutes * 60, reference, folder,
+                      "--bare"), flush=True)  # fmt: skip
         manifest = REALSPEECH / "manifest.json"
         if manifest.is_file():
             for item in json.loads(manifest.read_text())["items"]:
@@ -158,7 +193,76 @@ def main() -> int:
                 people = len({t["speaker"] for t in item["speaker_turns"]})
                 name = f"{item['id']} (real, {people} people)"
                 print(row(name, REALSPEECH / item["file"], item["duration_s"], reference, folder))
+        if args.data:
+            print()
+            score_folder(args.data, set(filter(None, args.held_out.split(","))), folder)
     return 0
+
+
+def read_rttm(path: Path) -> list[tuple[float, float, str]]:
+    out = []
+    for line in path.read_text().splitlines():
+        part = line.split()
+        if len(part) >= 8 and part[0] == "SPEAKER":
+            out.append((float(part[3]), float(part[3]) + float(part[4]), part[7]))
+    return out
+
+
+def words_right(reference: list, turns: list[dict], words: list[dict]) -> float:
+    """The share of words whose speaker, under the best mapping of found speakers to real
+    ones, is the person speaking most during the word (words in no reference turn skipped)."""
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, hyp = Annotation(), Annotation()
+    for a, b, who in reference:
+        ref[Segment(a, b)] = who
+    for t in turns:
+        hyp[Segment(t["start"] / 1000, t["end"] / 1000)] = t["speaker"]
+    mapping = DiarizationErrorRate().optimal_mapping(ref, hyp) if turns else {}
+    right = counted = 0
+    for w in words:
+        heard: dict[str, float] = {}
+        for a, b, who in reference:
+            heard[who] = heard.get(who, 0.0) + max(0.0, min(b, w["end"]) - max(a, w["start"]))
+        who, overlap = max(heard.items(), key=lambda kv: kv[1], default=(None, 0.0))
+        if overlap <= 0:
+            continue
+        counted += 1
+        right += mapping.get(w.get("speaker")) == who
+    return right / counted if counted else float("nan")
+
+
+def score_folder(data: Path, held_out: set[str], folder: Path) -> None:
+    import statistics
+
+    print("| recording | split | people | found | DER (no collar) | words right |")
+    print("|---|---|---|---|---|---|")
+    scores: dict[str, list[tuple[float, float]]] = {"calibration": [], "held out": []}
+    for rttm in sorted(data.glob("*.rttm")):
+        wav = rttm.with_suffix(".wav")
+        reference = read_rttm(rttm)
+        if not wav.is_file() or not reference:
+            continue
+        split = "held out" if rttm.stem in held_out else "calibration"
+        subprocess.run([sys.executable, "-m", "clipkit", "transcribe", str(wav), "-o",
+                        str(folder / "words"), "--speakers", "auto", "-q", "--force"],
+                       check=True)  # fmt: skip
+        data_json = json.loads((folder / "words" / f"{wav.stem}.json").read_text())
+        words = [w for s in data_json["segments"] for w in s.get("words", [])]
+        out = folder / f"{wav.stem}.turns.json"
+        one(str(wav), str(out))
+        turns = json.loads(out.read_text())
+        found = len({t["speaker"] for t in turns})
+        error, share = der(reference, turns, 0.0), words_right(reference, turns, words)
+        scores[split].append((error, share))
+        people = len({who for _, _, who in reference})
+        print(f"| {wav.stem} | {split} | {people} | {found} | {error:.1%} | {share:.1%} |")
+    for split, rows in scores.items():
+        if rows:
+            print(f"| mean of {len(rows)} | {split} | | | "
+                  f"{statistics.mean(r[0] for r in rows):.1%} | "
+                  f"{statistics.mean(r[1] for r in rows if r[1] == r[1]):.1%} |")  # fmt: skip
 
 
 if __name__ == "__main__":
