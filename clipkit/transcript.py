@@ -31,6 +31,7 @@ class Transcript:
     model: str = ""
     source: str = ""
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    source_key: str = ""  # the recording's content key (sourcekey.py): what freshness compares
 
     @property
     def words(self) -> list[Word]:
@@ -60,6 +61,7 @@ def to_json_dict(t: Transcript, version: str) -> dict[str, Any]:
         "language": t.language,
         "duration": _sec(t.duration_ms),
         "source": t.source,
+        **({"source_key": t.source_key} if t.source_key else {}),
         **({"meta": t.meta} if t.meta else {}),
         "segments": [
             {
@@ -136,6 +138,7 @@ def from_json_dict(data: Any, source: str = "<json>") -> Transcript:
         model=str(data.get("model", "")),
         source=str(data.get("source", "")),
         meta=data.get("meta") or {},
+        source_key=str(data.get("source_key") or ""),
     )
 
 

@@ -167,6 +167,42 @@ def test_parallel_jobs_rerun_skip_and_force(tmp_path: Path) -> None:
 
 
 @pytest.mark.engine
+def test_transcripts_are_kept_by_the_recordings_content_not_its_file_time(tmp_path: Path) -> None:
+    """A copy that lost its file times (cp, a download, a sync tool) is not transcribed again;
+    another recording put in its place is, even with an older file time than the outputs."""
+    import os
+
+    from clipkit.ffmpeg import run_ffmpeg
+    from clipkit.sourcekey import source_key
+
+    recording, out = tmp_path / "story.mp4", tmp_path / "out"
+    recording.write_bytes(SAMPLE.read_bytes())
+    args = ("transcribe", str(recording), "-o", str(out), "--format", "srt,json")
+    assert invoke(*args, "-q").exit_code == 0
+    assert load_json(out, "story")["source_key"] == source_key(recording)
+    made = (out / "story.json").stat().st_mtime
+
+    os.utime(recording, (made + 3600, made + 3600))  # newer than its transcript, same content
+    again = invoke(*args)
+    assert again.exit_code == 0 and "up to date, skipped" in again.stderr
+
+    shorter = tmp_path / "shorter.mp4"
+    run_ffmpeg(["-y", "-loglevel", "error", "-i", str(SAMPLE), "-t", "8", "-c", "copy",
+                str(shorter)])  # fmt: skip
+    os.replace(shorter, recording)
+    os.utime(recording, (made - 3600, made - 3600))  # older than the transcript it replaces
+    replaced = invoke(*args)
+    assert replaced.exit_code == 0 and "skipped" not in replaced.stderr
+    data = load_json(out, "story")
+    assert data["duration"] < 9 and data["source_key"] == source_key(recording)
+
+    # a transcript from before the key was recorded is judged by file times, as it was made
+    del data["source_key"]
+    (out / "story.json").write_text(json.dumps(data), encoding="utf-8")
+    assert "up to date, skipped" in invoke(*args).stderr
+
+
+@pytest.mark.engine
 def test_other_engine_makes_outputs_stale(
     tmp_path: Path, transcribe_sample: Callable[[str], Path]
 ) -> None:

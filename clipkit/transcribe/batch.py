@@ -16,6 +16,7 @@ from ..errors import EngineError, InputError, MediaError, OutputError
 from ..fsutil import is_up_to_date, remove_stale_parts
 from ..media import SILENT_TRACK_DB, AudioTrack, MediaInfo, probe, speech_track
 from ..models import LocalModel
+from ..sourcekey import source_key
 from .jobs import (
     BatchRun,
     TranscribeJob,
@@ -67,16 +68,24 @@ def validate_recordings(
     return infos, tracks
 
 
-def _settings_match(json_path: Path, options: TranscribeOptions, model_name: str) -> bool:
-    """A previous JSON made with another engine, model or vocabulary is stale even when newer."""
-    if not json_path.is_file():
-        return True
+def _made_from(
+    json_path: Path, recording: Path, options: TranscribeOptions, model_name: str
+) -> bool:
+    """Whether a transcript JSON was made from this recording's content (its source key, as
+    extracts record theirs) with this engine, model and steering: a copy that lost its file
+    times is kept, a recording replaced by another is made again whatever its time. A JSON
+    from before the key was recorded (or made by `subs convert`) is judged by file times."""
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    if not isinstance(data, dict):
+        return False
+    key = data.get("source_key")
+    same_source = key == source_key(recording) if key else is_up_to_date([json_path], [recording])
     return (
-        data.get("engine") == options.engine
+        same_source
+        and data.get("engine") == options.engine
         and data.get("model") == model_name
         and (data.get("meta") or {})
         == steering(
@@ -146,14 +155,19 @@ class _Freshness:
     translated: tuple[Path, ...] = ()
 
     def __call__(self) -> bool:
-        if self.options.force:
+        if self.options.force or not all(o.is_file() for o in self.outputs):
             return False
         json_out = next((o for o in self.outputs if o.suffix == ".json"), None)
-        fresh = is_up_to_date(list(self.outputs), [self.recording]) and (
-            json_out is None or _settings_match(json_out, self.options, self.model_name)
-        )
+        if json_out is not None:
+            fresh = _made_from(json_out, self.recording, self.options, self.model_name)
+        else:  # no JSON asked for, so no record of what the outputs were made from: file times
+            fresh = is_up_to_date(list(self.outputs), [self.recording])
         if fresh and self.translated and _language_of(self.outputs) != self.options.translate:
-            return is_up_to_date(list(self.translated), [self.recording])
+            # written after the original's outputs, from the same run: they exist, or that
+            # run stopped between them
+            return all(p.is_file() for p in self.translated) and (
+                json_out is not None or is_up_to_date(list(self.translated), [self.recording])
+            )
         return fresh
 
 

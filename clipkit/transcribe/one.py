@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..formats import write
 from ..media import iter_audio
 from ..recover import recover_skipped
+from ..sourcekey import source_key
 from ..speakers import SpeakerSource, with_speakers
 from ..subtitles import Cue, Profile, shape_words
 from ..transcript import Segment, Transcript
@@ -181,12 +182,14 @@ def transcribe_one(
             on_progress(start + min(ms, duration_ms) * (end - start) // max(duration_ms, 1))
 
     chosen = engine.options
+    key = source_key(path)  # before decoding: a file changed meanwhile is made again next run
     segments, language, decoded = _transcribe_windows(engine, path, track, report)
     transcript = Transcript(
         tuple(segments), language or (chosen.language or ""), duration_ms, engine.name,
         engine.model_name, str(path),
         meta=steering(chosen, speakers.mode, speakers.count, target,
                       (speakers.min_count, speakers.max_count)),
+        source_key=key,
     )  # fmt: skip
     warnings = truncated(path, decoded * 1000 // SAMPLE_RATE, duration_ms)
     if speakers.mode != "off":
