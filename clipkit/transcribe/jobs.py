@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..batch import BatchItem, Progress, ProgressCallback
+from ..batch import BatchItem, ItemResult, Progress, ProgressCallback, run_each
 from ..engines import Engine, EngineOptions, load_engine
 from ..errors import ClipkitError
 from ..fsutil import item_lock
@@ -153,20 +153,21 @@ def run_jobs(
 
 
 def _run_here(jobs: Sequence[TranscribeJob], run: BatchRun) -> Iterator[FileResult]:
-    """One worker: no process start-up cost, the model loaded in this process."""
+    """One worker: no process start-up cost, the model loaded in this process; the jobs run
+    one after another as every sequential batch does (batch.run_each)."""
     options, emit = run.options, run.emit
     engine = load_engine(options.engine, run.model, run.threads, options.engine_options())
-    for job in jobs:
-        emit(job.item.start())
 
-        def progress(ms: int, job: TranscribeJob = job) -> None:
-            emit(job.item.progress(ms))
+    def work(job: TranscribeJob, progress: Callable[[int, int], None]) -> ItemResult:
+        result = _transcribe_locked(
+            engine, job, lambda ms: progress(ms, job.duration_ms), lambda: emit(_waiting(job))
+        )
+        for warning in result.warnings:
+            emit(job.item.warning(warning))
+        return ItemResult(result.status, result.outputs, result.error or "", value=result)  # type: ignore[arg-type]
 
-        try:
-            result = _transcribe_locked(engine, job, progress, lambda job=job: emit(_waiting(job)))
-        except ClipkitError as exc:
-            result = job.failed(str(exc))
-        yield _report(job, result, emit)
+    for job, outcome in run_each(((job.item, job) for job in jobs), work, emit):
+        yield outcome.value if outcome.value is not None else job.failed(outcome.message)
 
 
 def _run_cluster(
