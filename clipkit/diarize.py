@@ -396,8 +396,11 @@ def diarize(
     speakers, when `count` is not known."""
     import numpy as np
 
+    finder = None
     if vad is None:
-        from .segmentation import speech_regions as vad
+        from .segmentation import SpeechFinder
+
+        vad = finder = SpeechFinder()
 
     model = loaded_embedder(embedder)
     spans: list[tuple[int, int]] = []
@@ -417,6 +420,8 @@ def diarize(
         spans += [(base + a, base + b) for a, b in local]
     if not spans:
         return []
+    if finder is not None and count is None:  # two people heard talking at once: at least two
+        bounds = (max(bounds[0], min(finder.most_at_once, bounds[1])), bounds[1])
     labels = cluster(np.concatenate(vectors), count, bounds)
     spans, labels = with_short_speech(spans, list(labels), short)
     return turns_from_windows(spans, labels)

@@ -67,3 +67,20 @@ def test_a_distant_meeting_microphone_and_a_padded_speech() -> None:
     padded = speech_regions(np.concatenate([pad, jfk, pad]))
     assert padded and padded[0][0] >= 4800 and padded[-1][1] <= 5000 + len(jfk) * 1000 // RATE + 200
     assert sum(b - a for a, b in padded) >= 6000
+
+
+@pytest.mark.skipif(not (REALSPEECH / "manifest.json").is_file(), reason=MISSING)
+def test_two_people_each_talking_three_seconds_in_one_stretch_are_at_least_two() -> None:
+    """The count's floor: one voice is one person however long it talks; the president for
+    five seconds and then a reader for five, within one 10 s chunk, are two."""
+    from clipkit.segmentation import SpeechFinder, scores
+
+    by_id = {item["id"]: item for item in items()}
+    jfk = decode_audio(by_id["jfk"]["path"])
+    reader = decode_audio(by_id["librispeech_2412-153948-0000"]["path"])
+    assert scores(jfk)[1] == 1 and scores(reader)[1] == 1
+    finder = SpeechFinder()
+    assert finder(np.concatenate([jfk[5 * RATE : 10 * RATE], reader[: 5 * RATE]]))
+    assert finder.most_at_once == 2
+    finder(jfk)
+    assert finder.most_at_once == 2  # the most over every block so far
