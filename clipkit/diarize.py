@@ -420,8 +420,8 @@ def diarize(
         spans += [(base + a, base + b) for a, b in local]
     if not spans:
         return []
-    if finder is not None and count is None:  # two people heard talking at once: at least two
-        bounds = (max(bounds[0], min(finder.most_at_once, bounds[1])), bounds[1])
+    if finder is not None and count is None:  # people heard within one 10 s stretch: at least
+        bounds = (max(bounds[0], min(finder.most_in_one_chunk, bounds[1])), bounds[1])
     labels = cluster(np.concatenate(vectors), count, bounds)
     spans, labels = with_short_speech(spans, list(labels), short)
     return turns_from_windows(spans, labels)

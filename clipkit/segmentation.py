@@ -6,7 +6,7 @@ pyannote.audio, no asteroid) and checked to give the same output as pyannote's c
 
 clipkit uses it to find the speech the speaker pass embeds: trained on meetings and calls, it
 hears distant and quiet voices that a general voice-activity model misses (AMI calibration
-snippets: 48 % -> 39 % DER)."""
+snippets: 46.6 % -> 38.9 % DER)."""
 
 from __future__ import annotations
 
@@ -171,7 +171,8 @@ def scores(audio: Any) -> tuple[Any, int]:
     n = len(audio)
     frames = max(1, math.ceil(n / FRAME_STEP))
     total, count = np.zeros(frames), np.zeros(frames)
-    at_once = 0
+    speakers_of = _speaker_of_class()
+    in_one_chunk = 0
     starts = list(range(0, max(1, n - CHUNK + STEP), STEP))
     for first in range(0, len(starts), BATCH):
         group = starts[first : first + BATCH]
@@ -186,9 +187,10 @@ def scores(audio: Any) -> tuple[Any, int]:
             valid = min(len(chunk), frames - offset, math.ceil((n - start) / FRAME_STEP))
             total[offset : offset + valid] += 1.0 - chunk[:valid, 0]
             count[offset : offset + valid] += 1.0
-            speaking = (chunk[:valid] @ _speaker_of_class() > 0.5).sum(axis=0)  # frames each
-            at_once = max(at_once, int((speaking * FRAME_STEP >= MIN_VOICE_S * RATE).sum()))
-    return total / np.maximum(count, 1.0), at_once
+            speaking = (chunk[:valid] @ speakers_of > 0.5).sum(axis=0)  # frames each
+            people = int((speaking * FRAME_STEP >= MIN_VOICE_S * RATE).sum())
+            in_one_chunk = max(in_one_chunk, people)
+    return total / np.maximum(count, 1.0), in_one_chunk
 
 
 def speech_probability(audio: Any) -> Any:
@@ -197,7 +199,7 @@ def speech_probability(audio: Any) -> Any:
 
 def speech_regions(audio: Any, threshold: float = 0.5) -> list[tuple[int, int]]:
     """Speech as (start, end) ms in 16 kHz mono audio."""
-    return _regions(speech_probability(audio) > threshold, len(audio) * 1000 // RATE)
+    return SpeechFinder(threshold)(audio)
 
 
 class SpeechFinder:
@@ -206,11 +208,11 @@ class SpeechFinder:
 
     def __init__(self, threshold: float = 0.5) -> None:
         self.threshold = threshold
-        self.most_at_once = 0
+        self.most_in_one_chunk = 0
 
     def __call__(self, audio: Any) -> list[tuple[int, int]]:
-        probability, at_once = scores(audio)
-        self.most_at_once = max(self.most_at_once, at_once)
+        probability, people = scores(audio)
+        self.most_in_one_chunk = max(self.most_in_one_chunk, people)
         return _regions(probability > self.threshold, len(audio) * 1000 // RATE)
 
 

@@ -81,6 +81,6 @@ def test_two_people_each_talking_three_seconds_in_one_stretch_are_at_least_two()
     assert scores(jfk)[1] == 1 and scores(reader)[1] == 1
     finder = SpeechFinder()
     assert finder(np.concatenate([jfk[5 * RATE : 10 * RATE], reader[: 5 * RATE]]))
-    assert finder.most_at_once == 2
+    assert finder.most_in_one_chunk == 2
     finder(jfk)
-    assert finder.most_at_once == 2  # the most over every block so far
+    assert finder.most_in_one_chunk == 2  # the most over every block so far
