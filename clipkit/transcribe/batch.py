@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..batch import BatchItem, ProgressCallback, batch_of, ignore
 from ..engines import EngineSpec, check_engine
@@ -68,19 +68,24 @@ def validate_recordings(
     return infos, tracks
 
 
-def _made_from(
-    json_path: Path, recording: Path, options: TranscribeOptions, model_name: str
-) -> bool:
-    """Whether a transcript JSON was made from this recording's content (its source key, as
-    extracts record theirs) with this engine, model and steering: a copy that lost its file
-    times is kept, a recording replaced by another is made again whatever its time. A JSON
-    from before the key was recorded (or made by `subs convert`) is judged by file times."""
+def _record(json_path: Path) -> dict[str, Any] | None:
+    """A made transcript JSON's fields, or None when it cannot be read as one."""
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    if not isinstance(data, dict):
-        return False
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _made_from(
+    data: dict[str, Any], json_path: Path, recording: Path, options: TranscribeOptions,
+    model_name: str,
+) -> bool:  # fmt: skip
+    """Whether a transcript JSON (`data`, read from `json_path`) was made from this recording's
+    content (its source key, as extracts record theirs) with this engine, model and steering:
+    a copy that lost its file times is kept, a recording replaced by another is made again
+    whatever its time. A JSON from before the key was recorded (or made by `subs convert`) is
+    judged by file times."""
     key = data.get("source_key")
     same_source = key == source_key(recording) if key else is_up_to_date([json_path], [recording])
     return (
@@ -160,28 +165,21 @@ class _Freshness:
         if self.options.force or not all(o.is_file() for o in self.outputs):
             return False
         json_out = next((o for o in self.outputs if o.suffix == ".json"), None)
+        record = _record(json_out) if json_out is not None else None
         if json_out is not None:
-            fresh = _made_from(json_out, self.recording, self.options, self.model_name)
+            fresh = record is not None and _made_from(
+                record, json_out, self.recording, self.options, self.model_name
+            )
         else:  # no JSON asked for, so no record of what the outputs were made from: file times
             fresh = is_up_to_date(list(self.outputs), [self.recording])
-        if fresh and self.translated and _language_of(self.outputs) != self.options.translate:
+        language = record.get("language") if record else None
+        if fresh and self.translated and language != self.options.translate:
             # written after the original's outputs, from the same run: they exist, or that
             # run stopped between them
             return all(p.is_file() for p in self.translated) and (
                 json_out is not None or is_up_to_date(list(self.translated), [self.recording])
             )
         return fresh
-
-
-def _language_of(outputs: Sequence[Path]) -> str | None:
-    """The language a made transcript JSON records (None without one)."""
-    json_out = next((o for o in outputs if o.suffix == ".json"), None)
-    try:
-        return (
-            json.loads(json_out.read_text(encoding="utf-8")).get("language") if json_out else None
-        )
-    except (OSError, ValueError):
-        return None
 
 
 def _warn_about_tracks(
