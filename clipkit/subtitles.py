@@ -269,15 +269,48 @@ def keep_hard_rules(
             t[1] = ceiling
             t[0] = min(t[0], ceiling - need[k])
         ceiling = t[0] - gap
-    late = [k for k, t in enumerate(times) if t[0] < 0]
-    if late:  # too little time before: squeeze the cues that went below 0, keeping their order
-        first, room = times[0][0], times[late[-1]][1]
-        for t in times[: late[-1] + 1]:
-            t[:] = [(x - first) * room // (room - first) for x in t]
+    if times and times[0][0] < 0:
+        _share_out(times, gap, profile.min_duration_ms)
     return [
         c if (c.start, c.end) == (t[0], t[1]) else replace(c, start=t[0], end=max(t[1], t[0] + 1))
         for c, t in zip(cues, times, strict=True)
     ]
+
+
+def _share_out(times: list[list[int]], gap: int, shortest: int) -> None:
+    """Too little time for the words (the backward pass pushed the first cue before 0): the
+    run of cues packed one after another from the first shares the time it has, the minimum
+    gaps kept, each cue at least `shortest` where the time allows and the rest in proportion
+    to what they needed: every cue of the run read at one speed, rather than the first
+    flashing by at many times the speed of the rest."""
+    last = 0
+    while last + 1 < len(times) and times[last + 1][0] - times[last][1] <= gap:
+        last += 1
+    run = times[: last + 1]
+    room = run[-1][1] - gap * last  # the time the run has to show its cues in
+    if room < len(run):  # not even a millisecond a cue: keep the order, squeeze everything
+        first, end = run[0][0], run[-1][1]
+        for t in run:
+            t[:] = [(x - first) * max(end, 0) // (end - first) for x in t]
+        return
+    needs = [t[1] - t[0] for t in run]
+    floored: set[int] = set()  # cues held at `shortest`, the rest sharing what is left
+    while True:
+        left = room - shortest * len(floored)
+        share = sum(n for k, n in enumerate(needs) if k not in floored)
+        more = {k for k, n in enumerate(needs)
+                if k not in floored and share and left * n // share < min(shortest, n)}  # fmt: skip
+        if not more or left - shortest * len(more) <= 0:
+            break
+        floored |= more
+    shares = [min(shortest, n) if k in floored else n for k, n in enumerate(needs)]
+    scale_left, scale_total = (left, share) if share else (1, 1)
+    start = 0
+    for k, t in enumerate(run):
+        shown = shares[k] if k in floored else shares[k] * scale_left // scale_total
+        t[:] = [start, start + max(1, shown)]
+        start = t[1] + gap
+    run[-1][1] = max(run[-1][0] + 1, min(run[-1][1], room + gap * last))
 
 
 SHIFT_MAX_MS = 500  # how far a cue may appear before its first word, or after it

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import InputError
 from .linebreak import break_lines, char_count
-from .subtitles import Cue, Profile
+from .subtitles import Cue, Profile, keep_hard_rules, make_readable
 
 # Whisper's translate task writes English and nothing else
 TRANSLATION_TARGETS = ("en",)
@@ -115,12 +115,34 @@ def spread_text(text: str, cues: Sequence[Cue], profile: Profile) -> list[Cue]:
             groups[k - 1].append(groups[k].pop(0))
     out = []
     for cue, words in zip(cues, groups, strict=True):
-        if not words:
-            continue
-        lines = break_lines(words, profile.max_chars_per_line, profile.max_lines)
-        if lines is None:  # longer than the cue holds: more lines rather than lost words
-            lines = tuple(_greedy_lines(words, profile.max_chars_per_line))
-        out.append(replace(cue, lines=lines))
+        out += _as_cues(cue, words, profile)
+    return out
+
+
+def _as_cues(cue: Cue, words: list[str], profile: Profile) -> list[Cue]:
+    """`words` on `cue`'s time; words more than its lines hold (every neighbour full) are
+    shown as several cues sharing its time by characters rather than as a third line."""
+    pieces: list[tuple[str, ...]] = []
+    rest = list(words)
+    while rest:
+        k = len(rest)  # the most words from the front that fit the lines
+        while (
+            k > 1 and break_lines(rest[:k], profile.max_chars_per_line, profile.max_lines) is None
+        ):
+            k -= 1
+        lines = break_lines(rest[:k], profile.max_chars_per_line, profile.max_lines)
+        pieces.append(lines if lines is not None else (rest[0],))
+        rest = rest[k:]
+    if len(pieces) <= 1:
+        return [replace(cue, lines=lines) for lines in pieces]
+    weights = [char_count(" ".join(lines)) for lines in pieces]
+    span, total, seen, out = cue.end - cue.start, sum(weights), 0, []
+    start = cue.start
+    for lines, weight in zip(pieces, weights, strict=True):
+        seen += weight
+        end = cue.start + span * seen // total
+        out.append(replace(cue, start=start, end=max(end, start + 1), lines=lines))
+        start = end + profile.min_gap_ms
     return out
 
 
@@ -134,30 +156,23 @@ def _break_bonus(tokens: Sequence[str], i: int) -> float:
     return 6.0 if before.endswith((",", ";", ":")) else 0.0
 
 
-def _greedy_lines(words: Iterable[str], width: int) -> Iterator[str]:
-    line: list[str] = []
-    for word in words:
-        if line and char_count(" ".join([*line, word])) > width:
-            yield " ".join(line)
-            line = []
-        line.append(word)
-    if line:
-        yield " ".join(line)
-
-
 def translate_cues(
     cues: Sequence[Cue],
     clips: Callable[[Sequence[Unit]], Iterator[tuple[Unit, Any]]],
     translate: Callable[[Any], str],
     profile: Profile,
+    media_end: int | None = None,
 ) -> list[Cue]:
-    """The English track: each unit's audio (from `clips`) translated, spread over its cues."""
+    """The English track: each unit's audio (from `clips`) translated, spread over its cues.
+    Where the English is longer than its cues can be read in, those cues are held longer
+    (as the original's are for fast speech) and the next ones follow on: the hard rules are
+    kept first, the original's times wherever the English allows."""
     units = translation_units(cues)
     out: list[Cue] = []
     for unit, audio in clips(units):
         english = translate(audio)
         out += spread_text(english, cues[unit.first : unit.last + 1], profile)
-    return out
+    return keep_hard_rules(make_readable(out, profile, media_end), profile, media_end)
 
 
 def unit_clips(

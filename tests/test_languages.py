@@ -92,6 +92,53 @@ def test_spread_text_keeps_every_cue_readable_in_its_time() -> None:
     assert " ".join(" ".join(c.lines) for c in out).split()[-1] == "Good."
 
 
+def test_english_longer_than_a_cue_can_hold_is_split_rather_than_given_a_third_line() -> None:
+    """One cue, every neighbour full: its words become several cues sharing its time, each
+    within the lines; no word lost."""
+    narrow = Profile(max_chars_per_line=20, max_lines=2, max_cps=0)
+    text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+    out = spread_text(text, [cue(1000, 9000, "eins zwei drei")], narrow)
+    assert [c.lines for c in out] == [
+        ("one two three four", "five six seven eight"),
+        ("nine ten eleven", "twelve thirteen"),
+        ("fourteen",),
+    ]
+    assert out[0].start == 1000 and out[-1].end == 9000
+    assert all(a.end + narrow.min_gap_ms <= b.start for a, b in zip(out, out[1:], strict=False))
+    assert " ".join(" ".join(c.lines) for c in out).split() == text.split()
+
+
+def test_a_translation_too_long_to_read_in_its_cues_is_held_longer_within_every_hard_rule() -> None:
+    """Whisper's English can run far longer than the original (or repeat itself); the track
+    keeps the hard rules first: those cues are held longer and the next ones follow on,
+    while cues whose English fits keep the original's times."""
+    from clipkit.translate import translate_cues
+
+    cues = [cue(0, 1500, "Oui."), cue(1600, 3000, "Non."), cue(8000, 10000, "Bon, d'accord.")]
+    english = {0: "Yes, I think that I would say so, and then no, I do not think so at all.",
+               2: "Good, all right."}  # fmt: skip
+
+    def clips(units):  # type: ignore[no-untyped-def]
+        return ((u, u.first) for u in units)
+
+    out = translate_cues(cues, clips, lambda first: english[first], Profile(), media_end=12_000)
+    assert [v for v in check_cues(out, Profile(), media_end=12_000) if v.hard] == []
+    assert out[0].start == 0 and out[1].end > 3000  # held longer than the original's cue
+    assert " ".join(c.text for c in out).split() == " ".join(english.values()).split()
+    assert (out[-1].start, out[-1].end) == (8000, 10000)  # the English fits: times kept
+
+
+def test_words_lose_the_replacement_mark_of_a_character_cut_in_half() -> None:
+    from types import SimpleNamespace
+
+    from clipkit.engines.base import joined_words
+
+    raw = [SimpleNamespace(word=" notre\ufffd-tier", start=0.9, end=2.3, probability=0.4),
+           SimpleNamespace(word=" \ufffd", start=2.3, end=2.4, probability=0.1),
+           SimpleNamespace(word=" quartier", start=2.4, end=2.9, probability=0.9)]  # fmt: skip
+    assert [w.text for w in joined_words(raw)] == ["notre-tier", "quartier"]
+
+
 @pytest.mark.parametrize(
     ("profile", "language", "per_line", "target", "ceiling"),
     [
@@ -166,7 +213,7 @@ def test_a_story_in_another_language_with_an_english_track(
 ) -> None:
     """The language is detected, the words are that language's (WER against the script: base
     on espeak-ng French is poor, German good), and NAME.en.srt has English cues at the times
-    of the original's cues, within every hard rule."""
+    of the original's cues (held longer where the English needs it), within every hard rule."""
     video = _story(tmp_path, voice, text)
     out = tmp_path / "transcripts"
     args = ["transcribe", str(video), "--model", "base", "--translate", "en", "-o", str(out)]
@@ -188,14 +235,16 @@ def test_a_story_in_another_language_with_an_english_track(
     original = list(srt.parse((out / f"{stem}.srt").read_text(encoding="utf-8")))
     english = list(srt.parse((out / f"{stem}.en.srt").read_text(encoding="utf-8")))
     times = {(c.start, c.end) for c in original}
-    assert english and all((c.start, c.end) in times for c in english)
+    # the original's times, but for cues whose English needs longer to be read (held on)
+    kept = [c for c in english if (c.start, c.end) in times]
+    assert english and len(kept) >= 0.6 * len(english)
     assert len(english) >= 0.8 * len(original)
     assert all(c.content.strip() for c in english)
     vtt = (out / f"{stem}.en.vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == len(english)
     cues = [Cue(round(c.start.total_seconds() * 1000), round(c.end.total_seconds() * 1000),
                 tuple(c.content.splitlines())) for c in english]  # fmt: skip
-    assert [v for v in check_cues(cues, load_profile(None)) if v.hard and v.rule != "cps"] == []
+    assert [v for v in check_cues(cues, load_profile(None)) if v.hard] == []
 
     again = invoke(*args, "--json", "-q")  # up to date, the translation included
     assert [r["status"] for r in json.loads(again.stdout)] == ["skipped"]

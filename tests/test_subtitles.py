@@ -368,6 +368,29 @@ def test_every_hard_rule_holds_on_fast_speech_and_overlong_words(
     assert cues_seen > 300
 
 
+def test_words_longer_to_read_than_the_recording_share_its_time_evenly() -> None:
+    """No timing keeps the reading speed when the words take longer to read than the whole
+    recording lasts (a short extract cut from a burst of fast talk); then every cue is read
+    at the same speed, the gaps kept and nothing past the end, rather than the first cue
+    flashing by at twice the speed of the rest."""
+    from clipkit.subtitles import keep_hard_rules
+
+    profile = Profile()
+    text = "so we went straight down to the council offices and waited"  # 59 characters
+    cues = [_cue(k * 1900, k * 1900 + 1800, text) for k in range(3)]
+    out = keep_hard_rules(cues, profile, media_end=6000)
+    speeds = [c.chars / c.duration * 1000 for c in out]
+    assert max(speeds) - min(speeds) < 0.2 and max(speeds) < 31, speeds
+    assert out[0].start == 0 and out[-1].end <= 6000
+    assert all(b.start - a.end >= profile.min_gap_ms for a, b in zip(out, out[1:], strict=False))
+    assert [v.rule for v in check_cues(out, profile, 6000) if v.hard] == ["reading-speed"] * 3
+    # a one-word cue among them keeps the minimum duration; the others share what is left
+    out = keep_hard_rules([*cues[:2], _cue(3800, 4000, "Yes."), cues[2]], profile, 6000)
+    assert out[2].duration == profile.min_duration_ms and out[-1].end <= 6000
+    speeds = [c.chars / c.duration * 1000 for c in (out[0], out[1], out[3])]
+    assert max(speeds) - min(speeds) < 0.2, speeds
+
+
 @pytest.mark.parametrize(
     ("token", "pieces"),
     [

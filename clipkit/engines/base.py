@@ -69,6 +69,13 @@ def drop_hallucinated(segments: list, options: EngineOptions) -> list:  # type: 
     return kept
 
 
+def without_broken_bytes(text: str) -> str:
+    """Text without U+FFFD: Whisper's byte-level tokens can end a word halfway through a
+    character (most often in languages other than English), and the decoder then writes the
+    replacement mark, which subtitles would show as a box."""
+    return text.replace("\ufffd", "")
+
+
 def joined_words(raw: list) -> tuple:  # type: ignore[type-arg]
     """Words as the engine's tokens join them: a token with no leading space continues the word
     before it ("42" + "-line" is "42-line", "demi" + "-sorry" is "demi-sorry")."""
@@ -77,7 +84,7 @@ def joined_words(raw: list) -> tuple:  # type: ignore[type-arg]
 
     words: list[Word] = []
     for w in raw:
-        text = w.word.strip()
+        text = without_broken_bytes(w.word).strip()
         if not text:
             continue
         word = Word(
@@ -114,7 +121,7 @@ def to_transcript(
             Segment(
                 start=seconds_to_ms(s.start),
                 end=seconds_to_ms(s.end),
-                text=s.text.strip(),
+                text=without_broken_bytes(s.text).strip(),
                 words=joined_words(s.words or []),
                 no_speech_prob=float(s.no_speech_prob),
                 avg_logprob=float(s.avg_logprob),

@@ -61,6 +61,7 @@ def write_translation(
         lambda units: unit_clips(blocks, units, SAMPLE_RATE),
         lambda audio: engine.translate(audio, transcript.language),
         profile_for_language(profile, "en"),
+        transcript.duration_ms or None,
     )
     for out in targets:
         write(out, english)
