@@ -5,7 +5,8 @@ renders the stream (`cli.base.ProgressPrinter`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -81,6 +82,7 @@ def warning(message: str) -> Progress:
 
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,49 @@ def run_each(
             result = ItemResult("failed", message=str(exc))
         emit(item.finished(result.status, result.outputs, result.message))
         yield payload, result
+
+
+def _nothing() -> None:
+    pass
+
+
+def run_pool(
+    pool: Executor,
+    items: Sequence[T],
+    work: Callable[[T], R],
+    finish: Callable[[T, R | None, str], R],
+    *,
+    poll: Callable[[], None] = _nothing,
+    on_interrupt: Callable[[], None] = _nothing,
+    item_crashes: tuple[type[Exception], ...] = (),
+) -> list[R]:
+    """Items at once on `pool` (threads, or worker processes), results in the items' order.
+    `finish(item, result, error)` makes the item's result from what came back and sends its
+    closing event; `error` is a ClipkitError's message (or, for `item_crashes`, the crash's:
+    a dead worker process fails only its own item). `poll` runs while waiting, to pass on
+    progress that worker processes queued. On an interrupt, or any other error, the items not
+    started are cancelled and `on_interrupt` runs (stop what is running) before it goes up."""
+    futures: dict[Future[R], int] = {pool.submit(work, item): k for k, item in enumerate(items)}
+    results: dict[int, R] = {}
+    remaining = set(futures)
+    try:
+        while remaining:
+            done, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)
+            poll()
+            for future in done:
+                k = futures[future]
+                value: R | None = None
+                try:
+                    value, error = future.result(), ""
+                except ClipkitError as exc:
+                    error = str(exc)
+                except item_crashes as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                results[k] = finish(items[k], value, error)
+    except BaseException:
+        for future in remaining:
+            future.cancel()
+        on_interrupt()
+        raise
+    poll()
+    return [results[k] for k in range(len(items))]

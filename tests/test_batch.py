@@ -1,11 +1,11 @@
 """One batch shape: BatchItem handles, Progress events counted in one unit, the sequential
-runner, and the printer that renders them (as a log, where stderr is not a terminal)."""
+runner, the pool runner, and the printer that renders them (as a log, where stderr is not a terminal)."""
 
 from __future__ import annotations
 
 import pytest
 
-from clipkit.batch import BatchItem, ItemResult, Progress, batch_of, run_each
+from clipkit.batch import BatchItem, ItemResult, Progress, batch_of, run_each, run_pool
 from clipkit.cli.base import ProgressPrinter
 from clipkit.errors import InputError
 
@@ -44,6 +44,58 @@ def test_the_sequential_runner_fails_one_item_and_goes_on() -> None:
     ]  # fmt: skip
     assert seen[4].message == "b: not found"
     assert {e.unit for e in seen} == {"bytes"}
+
+
+def _finish(name: str, value: str | None, error: str) -> str:
+    return value if value is not None else f"failed: {error}"
+
+
+def test_the_pool_runner_keeps_the_items_order_and_fails_only_one_item() -> None:
+    """Items finish in any order on the pool; results come back in the items' order; a
+    ClipkitError, or a crash named in item_crashes, fails only its own item."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(name: str) -> str:
+        time.sleep({"a": 0.3, "b": 0.0, "c": 0.1, "d": 0.0}[name])
+        if name == "b":
+            raise InputError("b: not found")
+        if name == "d":
+            raise RuntimeError("worker died")
+        return name.upper()
+
+    finished: list[str] = []
+
+    def finish(name: str, value: str | None, error: str) -> str:
+        finished.append(name)
+        return _finish(name, value, error)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        out = run_pool(pool, list("abcd"), work, finish, item_crashes=(RuntimeError,))
+    assert out == ["A", "failed: b: not found", "C", "failed: RuntimeError: worker died"]
+    assert finished[-1] == "a" and sorted(finished) == list("abcd")  # closing events as done
+
+
+def test_the_pool_runner_stops_the_rest_on_an_interrupt() -> None:
+    """A crash not named as an item's (a bug, ^C) goes up, after the items not started are
+    cancelled and on_interrupt has run (cut stops its ffmpegs there)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    started: list[str] = []
+    stopped = threading.Event()
+
+    def work(name: str) -> str:
+        started.append(name)
+        if name == "a":
+            raise KeyboardInterrupt
+        stopped.wait(5)
+        return name
+
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(KeyboardInterrupt):
+        run_pool(pool, list("abc"), work, _finish, on_interrupt=stopped.set)
+    # b may have begun (it waits until on_interrupt); c, queued behind it, was cancelled
+    assert stopped.is_set() and started[0] == "a" and "c" not in started
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..batch import BatchItem, Progress, ProgressCallback, batch_of, ignore
+from ..batch import BatchItem, Progress, ProgressCallback, batch_of, ignore, run_pool
 from ..burn import BurnStyle, ass_document, load_style
 from ..errors import ClipkitError
 from ..ffmpeg import (
@@ -149,18 +149,19 @@ def cut_all(
             todo.append(i)
     emit(batch_of(sum(extracts[i].duration_ms for i in todo), total))
     jobs = _jobs(extracts, todo, options, cluster)
+
+    def work(i: int) -> CutResult:
+        return _cut_locked(extracts[i], i + 1, total, options, emit, cluster)
+
+    def finish(i: int, result: CutResult | None, error: str) -> CutResult:
+        ex = extracts[i]
+        results[i] = result or CutResult(ex, "failed", error=f"{ex.row.where}: {error}")
+        emit(_closing(handle(ex, i + 1, total), results[i], options))
+        return results[i]
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
-        futures = {
-            pool.submit(_cut_locked, extracts[i], i + 1, total, options, emit, cluster): i
-            for i in todo
-        }
-        try:
-            _collect(futures, extracts, options, results, emit)
-        except KeyboardInterrupt:
-            for fut in futures:
-                fut.cancel()
-            stop_all()  # workers see ffmpeg fail and remove their partial files
-            raise
+        # on an interrupt, the running ffmpegs are stopped: their workers remove partial files
+        run_pool(pool, todo, work, finish, on_interrupt=stop_all)
     return [results[i] for i in range(total)]
 
 
@@ -226,16 +227,6 @@ def _make(
         return cut_one(ex, options, progress)
     except ClipkitError as exc:
         return CutResult(ex, "failed", error=f"{ex.row.where}: {exc}")
-
-
-def _collect(futures, extracts, options, results, emit) -> None:  # type: ignore[no-untyped-def]
-    total = len(extracts)
-    for fut in as_completed(futures):
-        i = futures[fut]
-        result = fut.result()
-        results[i] = result
-        ex = extracts[i]
-        emit(_closing(handle(ex, i + 1, total), result, options))
 
 
 def _closing(item: BatchItem, result: CutResult, options: CutOptions) -> Progress:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import multiprocessing
 import queue
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..batch import BatchItem, ItemResult, Progress, ProgressCallback, run_each
+from ..batch import BatchItem, ItemResult, Progress, ProgressCallback, run_each, run_pool
 from ..engines import Engine, EngineOptions, load_engine
 from ..errors import ClipkitError
 from ..fsutil import item_lock
@@ -210,41 +210,26 @@ def transcribe_task(
 
 
 def _run_pool(jobs: Sequence[TranscribeJob], run: BatchRun) -> list[FileResult]:
+    """Jobs on worker processes, each with the engine loaded once (batch.run_pool); their
+    progress comes back through a queue."""
     # spawn, not fork: engines start native thread pools that do not survive a fork
     ctx = multiprocessing.get_context("spawn")
     events = ctx.Queue()
-    results: dict[int, FileResult] = {}
     options, emit = run.options, run.emit
+
+    def finish(job: TranscribeJob, result: FileResult | None, error: str) -> FileResult:
+        return _report(job, result if result is not None else job.failed(error), emit)
+
     with ProcessPoolExecutor(
         max_workers=run.workers,
         mp_context=ctx,
         initializer=_init_worker,
         initargs=(options.engine, run.model, run.threads, options.engine_options(), events),
     ) as pool:
-        futures: dict[Future[FileResult], int] = {}
-        for k, job in enumerate(jobs):
+        for job in jobs:
             emit(job.item.start())
-            futures[pool.submit(_work, job)] = k
-        remaining = set(futures)
-        try:
-            while remaining:
-                done, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(events, emit)
-                for fut in done:
-                    k = futures[fut]
-                    try:
-                        result = fut.result()
-                    except ClipkitError as exc:
-                        result = jobs[k].failed(str(exc))
-                    except Exception as exc:  # a worker crash is reported per file
-                        result = jobs[k].failed(f"{type(exc).__name__}: {exc}")
-                    results[k] = _report(jobs[k], result, emit)
-        except BaseException:
-            for fut in remaining:
-                fut.cancel()
-            raise
-        _drain(events, emit)
-    return [results[k] for k in range(len(jobs))]
+        return run_pool(pool, jobs, _work, finish, poll=lambda: _drain(events, emit),
+                        item_crashes=(Exception,))  # fmt: skip
 
 
 def _drain(events, emit: ProgressCallback) -> None:  # type: ignore[no-untyped-def]
