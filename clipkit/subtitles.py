@@ -158,6 +158,14 @@ def shape_words(
         chars = sum(char_count(t) for t in tokens[i:j]) + (j - i - 1)
         end = _display_end(start, words[j - 1].end, next_start, profile, chars, media_end)
         cues.append(Cue(start=start, end=end, lines=lines, speaker=words[i].speaker))
+    return within_hard_rules(cues, profile, media_end)
+
+
+def within_hard_rules(
+    cues: Sequence[Cue], profile: Profile = Profile(), media_end: int | None = None
+) -> list[Cue]:
+    """Cues timed to keep the hard rules: time for a dense cue found nearby first
+    (`make_readable`), then, for what that leaves, the cues laid out in order (`keep_hard_rules`)."""
     return keep_hard_rules(make_readable(cues, profile, media_end), profile, media_end)
 
 
@@ -303,14 +311,11 @@ def _share_out(times: list[list[int]], gap: int, shortest: int) -> None:
         if not more or left - shortest * len(more) <= 0:
             break
         floored |= more
-    shares = [min(shortest, n) if k in floored else n for k, n in enumerate(needs)]
-    scale_left, scale_total = (left, share) if share else (1, 1)
     start = 0
-    for k, t in enumerate(run):
-        shown = shares[k] if k in floored else shares[k] * scale_left // scale_total
+    for k, (t, n) in enumerate(zip(run, needs, strict=True)):
+        shown = min(shortest, n) if k in floored else n * left // share
         t[:] = [start, start + max(1, shown)]
         start = t[1] + gap
-    run[-1][1] = max(run[-1][0] + 1, min(run[-1][1], room + gap * last))
 
 
 SHIFT_MAX_MS = 500  # how far a cue may appear before its first word, or after it

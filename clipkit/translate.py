@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import InputError
 from .linebreak import break_lines, char_count
-from .subtitles import Cue, Profile, keep_hard_rules, make_readable
+from .subtitles import Cue, Profile, within_hard_rules
 
 # Whisper's translate task writes English and nothing else
 TRANSLATION_TARGETS = ("en",)
@@ -125,13 +125,13 @@ def _as_cues(cue: Cue, words: list[str], profile: Profile) -> list[Cue]:
     pieces: list[tuple[str, ...]] = []
     rest = list(words)
     while rest:
-        k = len(rest)  # the most words from the front that fit the lines
-        while (
-            k > 1 and break_lines(rest[:k], profile.max_chars_per_line, profile.max_lines) is None
-        ):
-            k -= 1
-        lines = break_lines(rest[:k], profile.max_chars_per_line, profile.max_lines)
-        pieces.append(lines if lines is not None else (rest[0],))
+        for k in range(len(rest), 0, -1):  # the most words from the front that fit the lines
+            lines = break_lines(rest[:k], profile.max_chars_per_line, profile.max_lines)
+            if lines is not None:
+                break
+        else:  # one word wider than the lines: shown alone
+            k, lines = 1, (rest[0],)
+        pieces.append(lines)
         rest = rest[k:]
     if len(pieces) <= 1:
         return [replace(cue, lines=lines) for lines in pieces]
@@ -172,7 +172,7 @@ def translate_cues(
     for unit, audio in clips(units):
         english = translate(audio)
         out += spread_text(english, cues[unit.first : unit.last + 1], profile)
-    return keep_hard_rules(make_readable(out, profile, media_end), profile, media_end)
+    return within_hard_rules(out, profile, media_end)
 
 
 def unit_clips(

@@ -155,9 +155,11 @@ def cut_all(
 
     def finish(i: int, result: CutResult | None, error: str) -> CutResult:
         ex = extracts[i]
-        results[i] = result or CutResult(ex, "failed", error=f"{ex.row.where}: {error}")
-        emit(_closing(handle(ex, i + 1, total), results[i], options))
-        return results[i]
+        if result is None:
+            result = CutResult(ex, "failed", error=f"{ex.row.where}: {error}")
+        results[i] = result
+        emit(_closing(handle(ex, i + 1, total), result, options))
+        return result
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an ffmpeg process
         # on an interrupt, the running ffmpegs are stopped: their workers remove partial files
